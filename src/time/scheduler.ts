@@ -26,6 +26,12 @@ export class TimerScheduler {
   private seqCounter = 0;
   /** Called when the earliest deadline moves earlier (a real-time driver re-arms its one setTimeout). */
   onEarliestChanged: ((at: number) => void) | null = null;
+  /**
+   * Bumped whenever a blocked application call is woken. The virtual-time run loop
+   * yields to application code only when this moved, so traffic that wakes nobody
+   * runs without a macrotask hop per step.
+   */
+  wakeups = 0;
 
   constructor(readonly clock: Clock) {}
 

@@ -1,0 +1,139 @@
+import type { IpHost } from '../stack/ip-host.js';
+import { HEADROOM } from '../stack/ip-host.js';
+import { EndpointError, type ErrnoCode } from '../stack/errno.js';
+import { WaitQueue, POLLIN, POLLOUT, POLLERR } from '../stack/events.js';
+import { DatagramQueue } from '../storage/datagram-queue.js';
+import { IPV4_HEADER_LEN, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { WireError } from '../wire/error.js';
+import { isLimitedBroadcast } from '../wire/address.js';
+import { DEFAULT_RCVBUF, DEFAULT_SNDBUF } from '../udp/udp-endpoint.js';
+
+/** IPPROTO_RAW: send-only, implies IP_HDRINCL (raw(7)). */
+export const IPPROTO_RAW = 255;
+
+/** A raw IP socket (raw(7)): sees every datagram of its protocol, IP header included. */
+export class RawEndpoint {
+  localAddr = 0;
+  remoteAddr = 0;
+  hdrincl: boolean;
+  broadcast = false;
+  ttl = -1;
+  tos = 0;
+  sndbuf = DEFAULT_SNDBUF;
+  pendingError: ErrnoCode | null = null;
+  shutRead = false;
+  shutWrite = false;
+  closed = false;
+  drops = 0;
+  readonly queue = new DatagramQueue<{ addr: number; port: number }>(DEFAULT_RCVBUF);
+  readonly wait = new WaitQueue();
+
+  constructor(readonly protocol: number) {
+    this.hdrincl = protocol === IPPROTO_RAW;
+  }
+
+  readiness(): number {
+    let ev = POLLOUT;
+    if (this.queue.length > 0 || this.shutRead) ev |= POLLIN;
+    if (this.pendingError) ev |= POLLERR;
+    return ev;
+  }
+}
+
+/** The host's raw sockets: delivery of copies (raw_v4_input) and raw sends (raw_sendmsg). */
+export class RawLayer {
+  private list: RawEndpoint[] = [];
+
+  constructor(private readonly host: IpHost) {
+    host.rawInput = (pkt, h) => this.input(pkt, h);
+  }
+
+  endpoints(): readonly RawEndpoint[] {
+    return this.list;
+  }
+
+  open(protocol: number): RawEndpoint {
+    const ep = new RawEndpoint(protocol);
+    this.list.push(ep);
+    return ep;
+  }
+
+  close(ep: RawEndpoint): void {
+    ep.closed = true;
+    const i = this.list.indexOf(ep);
+    if (i >= 0) this.list.splice(i, 1);
+    ep.queue.clear();
+  }
+
+  bind(ep: RawEndpoint, addr: number): void {
+    if (addr !== 0 && !this.host.isLocalAddress(addr) && !this.host.isBroadcastAddress(addr)) {
+      throw new EndpointError('EADDRNOTAVAIL');
+    }
+    ep.localAddr = addr;
+  }
+
+  /** Every matching raw socket gets its own copy, IP header included. */
+  input(pkt: Uint8Array, h: Ipv4Repr): boolean {
+    let took = false;
+    for (const ep of this.list) {
+      if (ep.protocol !== h.protocol || ep.protocol === IPPROTO_RAW) continue;
+      if (ep.localAddr !== 0 && ep.localAddr !== h.dst) continue;
+      if (ep.remoteAddr !== 0 && ep.remoteAddr !== h.src) continue;
+      took = true;
+      if (ep.shutRead || !ep.queue.push(pkt.slice(), { addr: h.src, port: 0 })) {
+        ep.drops++;
+        this.host.counters.raw.rcvbufErrors++;
+        continue;
+      }
+      this.host.counters.raw.inDelivers++;
+      ep.wait.notify(POLLIN);
+    }
+    return took;
+  }
+
+  /**
+   * Sends `data` to `dst`: the kernel builds the IP header unless IP_HDRINCL, where
+   * `data` is the whole datagram (Linux fills in a zero id, total length, checksum and source).
+   */
+  sendto(ep: RawEndpoint, data: Uint8Array, dst: number | null): number {
+    if (ep.shutWrite) throw new EndpointError('EPIPE');
+    if (ep.pendingError) {
+      const e = ep.pendingError;
+      ep.pendingError = null;
+      throw new EndpointError(e);
+    }
+    let addr: number;
+    if (dst !== null) addr = dst;
+    else if (ep.remoteAddr !== 0) addr = ep.remoteAddr;
+    else throw new EndpointError('EDESTADDRREQ');
+    const route = this.host.routeTo(addr);
+    if (!route) {
+      this.host.counters.ip.outNoRoutes++;
+      throw new EndpointError('ENETUNREACH');
+    }
+    if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
+    this.host.counters.raw.outPackets++;
+    if (ep.hdrincl) {
+      if (data.length < IPV4_HEADER_LEN || data.length > 0xffff) throw new EndpointError('EINVAL');
+      const h = parseIpv4(data, 0, data.length, false);
+      if (h instanceof WireError) throw new EndpointError('EINVAL', h.message);
+      // The stack writes a fresh 20-byte header from the caller's fields (IP options are not sent).
+      const body = data.subarray(h.headerLength, Math.min(data.length, h.totalLength));
+      const pkt = new Uint8Array(HEADROOM + body.length);
+      pkt.set(body, HEADROOM);
+      const e = this.host.output(pkt, {
+        src: h.src || route.src, dst: addr, protocol: h.protocol, ttl: h.ttl, tos: h.tos, df: h.dontFragment,
+      }, route);
+      if (e) throw new EndpointError(e);
+      return data.length;
+    }
+    if (data.length > 0xffff - IPV4_HEADER_LEN) throw new EndpointError('EMSGSIZE');
+    const pkt = new Uint8Array(HEADROOM + data.length);
+    pkt.set(data, HEADROOM);
+    const src = ep.localAddr !== 0 && this.host.isLocalAddress(ep.localAddr) ? ep.localAddr : route.src;
+    const ttl = ep.ttl >= 0 ? ep.ttl : this.host.defaultTtl;
+    const e = this.host.output(pkt, { src, dst: addr, protocol: ep.protocol, ttl, tos: ep.tos }, route);
+    if (e) throw new EndpointError(e);
+    return data.length;
+  }
+}

@@ -1,0 +1,162 @@
+import { SocketError } from '../stack/errno.js';
+import { ERRNO } from '../stack/errno.js';
+import type { OpenSocket } from './open-socket.js';
+import type { Transports } from './socket-api.js';
+import * as C from './constants.js';
+
+/** Int options are numbers; struct options are plain objects keyed by their C field names. */
+export type OptionValue = number | boolean | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number };
+
+/** Linux net.core.rmem_max / wmem_max and the minimums of sock_setsockopt. */
+const RMEM_MAX = 212_992;
+const WMEM_MAX = 212_992;
+const SOCK_MIN_RCVBUF = 2_304;
+const SOCK_MIN_SNDBUF = 4_608;
+
+function intValue(v: OptionValue, sys: string): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new SocketError('EINVAL', sys, 'this option takes an integer');
+  return v;
+}
+
+function timeval(v: OptionValue, sys: string): number {
+  if (typeof v !== 'object' || v === null || !('tv_sec' in v)) throw new SocketError('EINVAL', sys, 'expects { tv_sec, tv_usec }');
+  const { tv_sec, tv_usec } = v;
+  if (!Number.isInteger(tv_sec) || !Number.isInteger(tv_usec)) throw new SocketError('EINVAL', sys);
+  if (tv_usec < 0 || tv_usec >= 1_000_000) throw new SocketError('EDOM', sys); // sock_set_timeout
+  if (tv_sec < 0) return 0;
+  return tv_sec * 1000 + tv_usec / 1000;
+}
+
+function toTimeval(ms: number): { tv_sec: number; tv_usec: number } {
+  return { tv_sec: Math.floor(ms / 1000), tv_usec: Math.round((ms % 1000) * 1000) };
+}
+
+/** setsockopt(2) for datagram and raw sockets; errnos as Linux's sock_setsockopt / ip_setsockopt. */
+export function setOption(s: OpenSocket, level: number, name: number, value: OptionValue, t: Transports): void {
+  const sys = 'setsockopt';
+  const ep = s.endpoint.ep;
+  if (level === C.SOL_SOCKET) {
+    switch (name) {
+      case C.SO_REUSEADDR:
+        if (s.endpoint.kind === 'udp') s.endpoint.ep.reuseAddr = intValue(value, sys) !== 0;
+        else intValue(value, sys);
+        return;
+      case C.SO_REUSEPORT:
+        if (s.endpoint.kind === 'udp') s.endpoint.ep.reusePort = intValue(value, sys) !== 0;
+        else intValue(value, sys);
+        return;
+      case C.SO_BROADCAST:
+        ep.broadcast = intValue(value, sys) !== 0;
+        return;
+      case C.SO_KEEPALIVE:
+        s.keepalive = intValue(value, sys) !== 0;
+        return;
+      case C.SO_RCVBUF: {
+        // Linux doubles the value to allow for bookkeeping overhead, within rmem_max.
+        const v = Math.max(0, intValue(value, sys));
+        ep.queue.capacity = Math.max(Math.min(v, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
+        return;
+      }
+      case C.SO_SNDBUF: {
+        const v = Math.max(0, intValue(value, sys));
+        ep.sndbuf = Math.max(Math.min(v, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
+        return;
+      }
+      case C.SO_LINGER: {
+        if (typeof value !== 'object' || value === null || !('l_onoff' in value)) throw new SocketError('EINVAL', sys, 'SO_LINGER expects { l_onoff, l_linger }');
+        if (!Number.isInteger(value.l_onoff) || !Number.isInteger(value.l_linger)) throw new SocketError('EINVAL', sys);
+        s.linger = { l_onoff: value.l_onoff ? 1 : 0, l_linger: Math.max(0, value.l_linger) };
+        return;
+      }
+      case C.SO_RCVTIMEO:
+        s.rcvTimeoMs = timeval(value, sys);
+        return;
+      case C.SO_SNDTIMEO:
+        s.sndTimeoMs = timeval(value, sys);
+        return;
+      default:
+        throw new SocketError('ENOPROTOOPT', sys, `SOL_SOCKET option ${name}`);
+    }
+  }
+  if (level === C.IPPROTO_IP) {
+    switch (name) {
+      case C.IP_TTL: {
+        const v = intValue(value, sys);
+        if (v !== -1 && (v < 1 || v > 255)) throw new SocketError('EINVAL', sys, 'IP_TTL must be 1-255, or -1 for the default');
+        ep.ttl = v;
+        return;
+      }
+      case C.IP_TOS: {
+        const v = intValue(value, sys);
+        ep.tos = v & 0xff;
+        return;
+      }
+      case C.IP_HDRINCL:
+        if (s.endpoint.kind !== 'raw') throw new SocketError('ENOPROTOOPT', sys, 'IP_HDRINCL is for raw sockets');
+        s.endpoint.ep.hdrincl = intValue(value, sys) !== 0;
+        return;
+      default:
+        throw new SocketError('ENOPROTOOPT', sys, `IPPROTO_IP option ${name}`);
+    }
+  }
+  void t;
+  throw new SocketError('ENOPROTOOPT', sys, `level ${level} on a ${s.endpoint.kind} socket`);
+}
+
+export function getOption(s: OpenSocket, level: number, name: number): OptionValue {
+  const sys = 'getsockopt';
+  const ep = s.endpoint.ep;
+  if (level === C.SOL_SOCKET) {
+    switch (name) {
+      case C.SO_TYPE:
+        return s.type;
+      case C.SO_PROTOCOL:
+        return s.protocol;
+      case C.SO_DOMAIN:
+        return s.domain;
+      case C.SO_ACCEPTCONN:
+        return 0;
+      case C.SO_ERROR: {
+        // Reading SO_ERROR clears it (sock_getsockopt: sock_error()).
+        const e = ep.pendingError;
+        ep.pendingError = null;
+        return e ? ERRNO[e] : 0;
+      }
+      case C.SO_REUSEADDR:
+        return s.endpoint.kind === 'udp' && s.endpoint.ep.reuseAddr ? 1 : 0;
+      case C.SO_REUSEPORT:
+        return s.endpoint.kind === 'udp' && s.endpoint.ep.reusePort ? 1 : 0;
+      case C.SO_BROADCAST:
+        return ep.broadcast ? 1 : 0;
+      case C.SO_KEEPALIVE:
+        return s.keepalive ? 1 : 0;
+      case C.SO_RCVBUF:
+        return ep.queue.capacity;
+      case C.SO_SNDBUF:
+        return ep.sndbuf;
+      case C.SO_LINGER:
+        return { ...s.linger };
+      case C.SO_RCVTIMEO:
+        return toTimeval(s.rcvTimeoMs);
+      case C.SO_SNDTIMEO:
+        return toTimeval(s.sndTimeoMs);
+      default:
+        throw new SocketError('ENOPROTOOPT', sys, `SOL_SOCKET option ${name}`);
+    }
+  }
+  if (level === C.IPPROTO_IP) {
+    switch (name) {
+      case C.IP_TTL:
+        return ep.ttl >= 0 ? ep.ttl : 64;
+      case C.IP_TOS:
+        return ep.tos;
+      case C.IP_HDRINCL:
+        if (s.endpoint.kind !== 'raw') throw new SocketError('ENOPROTOOPT', sys);
+        return s.endpoint.ep.hdrincl ? 1 : 0;
+      default:
+        throw new SocketError('ENOPROTOOPT', sys, `IPPROTO_IP option ${name}`);
+    }
+  }
+  throw new SocketError('ENOPROTOOPT', sys, `level ${level} on a ${s.endpoint.kind} socket`);
+}

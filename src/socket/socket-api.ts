@@ -1,0 +1,449 @@
+import { EndpointError, SocketError, type ErrnoCode } from '../stack/errno.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../stack/events.js';
+import type { IpHost } from '../stack/ip-host.js';
+import type { UdpLayer } from '../udp/udp-layer.js';
+import type { RawLayer } from '../raw/raw-layer.js';
+import * as C from './constants.js';
+import { OpenSocket } from './open-socket.js';
+import { fromInet, toInet, type SockAddr } from './sockaddr.js';
+import { waitOn } from './wait.js';
+import { EpollInstance, type EpollEvent } from './epoll.js';
+import { getOption, setOption, type OptionValue } from './options.js';
+
+/** What the socket API needs from its host. */
+export interface Transports {
+  ip: IpHost;
+  udp: UdpLayer;
+  raw: RawLayer;
+}
+
+export interface PollFd {
+  fd: number;
+  events: number;
+  revents?: number;
+}
+
+export interface ProcessOptions {
+  /** Ports below 1024 and raw sockets need privilege (EACCES / EPERM without). */
+  privileged: boolean;
+  /** RLIMIT_NOFILE: EMFILE beyond it (Linux's usual soft limit, 1024). */
+  maxFds: number;
+}
+
+type Descriptor = OpenSocket | EpollInstance;
+
+const FIRST_FD = 3; // 0, 1 and 2 are a process's stdin, stdout and stderr
+
+function wrap(e: unknown, syscall: string): unknown {
+  if (e instanceof EndpointError) return new SocketError(e.code, syscall, e.detail);
+  return e;
+}
+
+function checkData(data: unknown, syscall: string): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new SocketError('EFAULT', syscall, 'data must be a Uint8Array');
+  return data;
+}
+
+function checkLength(len: unknown, syscall: string): number {
+  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) throw new SocketError('EINVAL', syscall, 'length must be a non-negative integer');
+  return len;
+}
+
+/**
+ * The Berkeley sockets API of one process on a host. Calls keep their C names and
+ * argument order; calls that block in C return Promises, the rest are synchronous.
+ * Descriptors are small integers, lowest free first, starting at 3 like a Unix process.
+ */
+export class SocketApi {
+  private fds: Array<Descriptor | undefined> = [];
+  readonly privileged: boolean;
+  readonly maxFds: number;
+  /** Descriptions of calls currently blocked, for deadlock reports. */
+  readonly blocked = new Map<number, string>();
+  private blockSeq = 0;
+
+  constructor(
+    private readonly t: Transports,
+    readonly name: string,
+    opts: Partial<ProcessOptions> = {},
+  ) {
+    this.privileged = opts.privileged ?? true;
+    this.maxFds = opts.maxFds ?? 1024;
+  }
+
+  // ---- descriptors -------------------------------------------------------
+
+  private allocFd(d: Descriptor, syscall: string): number {
+    for (let fd = FIRST_FD; fd < this.maxFds; fd++) {
+      if (this.fds[fd] === undefined) {
+        this.fds[fd] = d;
+        return fd;
+      }
+    }
+    throw new SocketError('EMFILE', syscall);
+  }
+
+  private descriptor(fd: unknown, syscall: string): Descriptor {
+    const d = typeof fd === 'number' ? this.fds[fd] : undefined;
+    if (!d) throw new SocketError('EBADF', syscall);
+    return d;
+  }
+
+  private sock(fd: unknown, syscall: string): OpenSocket {
+    const d = this.descriptor(fd, syscall);
+    if (!(d instanceof OpenSocket)) throw new SocketError('ENOTSOCK', syscall);
+    return d;
+  }
+
+  /** Open descriptors with their sockets, for the socket table. */
+  openSockets(): Array<[number, OpenSocket]> {
+    const out: Array<[number, OpenSocket]> = [];
+    this.fds.forEach((d, fd) => {
+      if (d instanceof OpenSocket) out.push([fd, d]);
+    });
+    return out;
+  }
+
+  /** Blocks until `s` signals something in `mask` or its timeout passes (EAGAIN). */
+  private async block(s: OpenSocket, mask: number, timeoutMs: number, what: string): Promise<void> {
+    const id = this.blockSeq++;
+    this.blocked.set(id, what);
+    try {
+      const woken = await waitOn(this.t.ip.scheduler, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, timeoutMs > 0 ? timeoutMs : -1);
+      if (!woken) throw new SocketError('EAGAIN', what.slice(0, what.indexOf('(')), 'timed out');
+    } finally {
+      this.blocked.delete(id);
+    }
+  }
+
+  // ---- creation and naming -----------------------------------------------
+
+  socket(domain: number, type: number, protocol = 0): number {
+    const sys = 'socket';
+    const flags = type & (C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
+    const base = type & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
+    if (domain === C.AF_INET6) throw new SocketError('EAFNOSUPPORT', sys, 'IPv6 is not implemented yet');
+    if (domain !== C.AF_INET) throw new SocketError('EAFNOSUPPORT', sys);
+    let s: OpenSocket;
+    if (base === C.SOCK_DGRAM) {
+      if (protocol !== 0 && protocol !== C.IPPROTO_UDP) throw new SocketError('EPROTONOSUPPORT', sys);
+      s = new OpenSocket(domain, base, C.IPPROTO_UDP, { kind: 'udp', ep: this.t.udp.create() });
+    } else if (base === C.SOCK_RAW) {
+      if (!this.privileged) throw new SocketError('EPERM', sys, 'raw sockets need CAP_NET_RAW');
+      if (!Number.isInteger(protocol) || protocol <= 0 || protocol > 255) throw new SocketError('EPROTONOSUPPORT', sys);
+      s = new OpenSocket(domain, base, protocol, { kind: 'raw', ep: this.t.raw.open(protocol) });
+    } else if (base === C.SOCK_STREAM) {
+      if (protocol !== 0 && protocol !== C.IPPROTO_TCP) throw new SocketError('EPROTONOSUPPORT', sys);
+      throw new SocketError('EPROTONOSUPPORT', sys, 'TCP is not implemented yet');
+    } else if (base === C.SOCK_SEQPACKET) {
+      throw new SocketError('ESOCKTNOSUPPORT', sys);
+    } else {
+      throw new SocketError('EINVAL', sys, `unknown socket type ${type}`);
+    }
+    s.nonblocking = (flags & C.SOCK_NONBLOCK) !== 0;
+    s.cloexec = (flags & C.SOCK_CLOEXEC) !== 0;
+    try {
+      return this.allocFd(s, sys);
+    } catch (e) {
+      this.release(s);
+      throw e;
+    }
+  }
+
+  bind(fd: number, addr: SockAddr): void {
+    const sys = 'bind';
+    const s = this.sock(fd, sys);
+    const a = toInet(addr, sys);
+    try {
+      const e = s.endpoint;
+      if (e.kind === 'udp') this.t.udp.bind(e.ep, a.addr, a.port, this.privileged);
+      else this.t.raw.bind(e.ep, a.addr);
+    } catch (err) {
+      throw wrap(err, sys);
+    }
+  }
+
+  listen(fd: number, _backlog = 128): void {
+    this.sock(fd, 'listen');
+    throw new SocketError('EOPNOTSUPP', 'listen', 'not a stream socket');
+  }
+
+  async accept(fd: number): Promise<[number, SockAddr]> {
+    this.sock(fd, 'accept');
+    throw new SocketError('EOPNOTSUPP', 'accept', 'not a stream socket');
+  }
+
+  /** connect(2). On a datagram socket it sets the default peer; `null` (AF_UNSPEC) dissolves it. */
+  async connect(fd: number, addr: SockAddr | null): Promise<void> {
+    const sys = 'connect';
+    const s = this.sock(fd, sys);
+    const e = s.endpoint;
+    try {
+      if (addr === null) {
+        if (e.kind === 'udp') this.t.udp.disconnect(e.ep);
+        else e.ep.remoteAddr = 0;
+        return;
+      }
+      const a = toInet(addr, sys);
+      if (e.kind === 'udp') this.t.udp.connect(e.ep, a.addr, a.port);
+      else {
+        if (!this.t.ip.routeTo(a.addr)) throw new EndpointError('ENETUNREACH');
+        e.ep.remoteAddr = a.addr;
+      }
+    } catch (err) {
+      throw wrap(err, sys);
+    }
+  }
+
+  getsockname(fd: number): SockAddr {
+    const s = this.sock(fd, 'getsockname');
+    const e = s.endpoint;
+    if (e.kind === 'udp') return fromInet(e.ep.localAddr, e.ep.localPort);
+    return fromInet(e.ep.localAddr, 0);
+  }
+
+  getpeername(fd: number): SockAddr {
+    const s = this.sock(fd, 'getpeername');
+    const e = s.endpoint;
+    if (e.kind === 'udp') {
+      if (!e.ep.connected) throw new SocketError('ENOTCONN', 'getpeername');
+      return fromInet(e.ep.remoteAddr, e.ep.remotePort);
+    }
+    if (e.ep.remoteAddr === 0) throw new SocketError('ENOTCONN', 'getpeername');
+    return fromInet(e.ep.remoteAddr, 0);
+  }
+
+  // ---- data ----------------------------------------------------------------
+
+  async send(fd: number, data: Uint8Array, flags = 0): Promise<number> {
+    return this.doSend('send', fd, data, flags, null);
+  }
+
+  async sendto(fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
+    return this.doSend('sendto', fd, data, flags, addr);
+  }
+
+  async write(fd: number, data: Uint8Array): Promise<number> {
+    return this.doSend('write', fd, data, 0, null);
+  }
+
+  private async doSend(sys: string, fd: number, data: Uint8Array, _flags: number, addr: SockAddr | null): Promise<number> {
+    const s = this.sock(fd, sys);
+    checkData(data, sys);
+    const dst = addr ? toInet(addr, sys) : null;
+    const e = s.endpoint;
+    try {
+      // Datagrams go straight to the link: a UDP or raw send never waits for buffer space here.
+      if (e.kind === 'udp') return this.t.udp.sendto(e.ep, data, dst);
+      return this.t.raw.sendto(e.ep, data, dst ? dst.addr : null);
+    } catch (err) {
+      throw wrap(err, sys);
+    }
+  }
+
+  async recv(fd: number, length: number, flags = 0): Promise<Uint8Array> {
+    const [data] = await this.doRecv('recv', fd, length, flags);
+    return data;
+  }
+
+  async read(fd: number, length: number): Promise<Uint8Array> {
+    const [data] = await this.doRecv('read', fd, length, 0);
+    return data;
+  }
+
+  async recvfrom(fd: number, length: number, flags = 0): Promise<[Uint8Array, SockAddr]> {
+    return this.doRecv('recvfrom', fd, length, flags);
+  }
+
+  private async doRecv(sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
+    const s = this.sock(fd, sys);
+    checkLength(length, sys);
+    if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
+    const peek = (flags & C.MSG_PEEK) !== 0;
+    const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0;
+    for (;;) {
+      if (s.closed) throw new SocketError('EBADF', sys);
+      const ep = s.endpoint.ep;
+      const item = peek ? ep.queue.peek() : ep.queue.shift();
+      if (item) {
+        const data = item.data.length > length ? item.data.subarray(0, length) : item.data;
+        const from = s.endpoint.kind === 'udp' ? fromInet(item.meta.addr, item.meta.port) : fromInet(item.meta.addr, 0);
+        return [peek ? data.slice() : data, from];
+      }
+      // Queued data first, then a pending error (Linux __skb_recv_udp), then EOF after SHUT_RD.
+      const err = ep.pendingError;
+      if (err) {
+        ep.pendingError = null;
+        throw new SocketError(err, sys);
+      }
+      if (ep.shutRead) return [new Uint8Array(0), fromInet(0, 0)];
+      if (dontwait) throw new SocketError('EAGAIN', sys);
+      await this.block(s, POLLIN, s.rcvTimeoMs, `${sys}(${fd})`);
+    }
+  }
+
+  // ---- teardown ------------------------------------------------------------
+
+  shutdown(fd: number, how: number): void {
+    const sys = 'shutdown';
+    const s = this.sock(fd, sys);
+    if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError('EINVAL', sys);
+    const ep = s.endpoint.ep;
+    // Linux inet_shutdown sets the flags even on an unconnected socket, then says ENOTCONN.
+    if (how !== C.SHUT_WR) ep.shutRead = true;
+    if (how !== C.SHUT_RD) ep.shutWrite = true;
+    ep.wait.notify(POLLIN | POLLOUT | POLLHUP);
+    const connected = s.endpoint.kind === 'udp' ? s.endpoint.ep.connected : s.endpoint.ep.remoteAddr !== 0;
+    if (!connected) throw new SocketError('ENOTCONN', sys);
+  }
+
+  async close(fd: number): Promise<void> {
+    const d = this.descriptor(fd, 'close');
+    this.fds[fd] = undefined;
+    if (d instanceof EpollInstance) {
+      d.close();
+      return;
+    }
+    this.release(d);
+  }
+
+  private release(s: OpenSocket): void {
+    s.closed = true;
+    const e = s.endpoint;
+    if (e.kind === 'udp') this.t.udp.close(e.ep);
+    else this.t.raw.close(e.ep);
+    // Blocked calls on this socket wake up and fail with EBADF.
+    e.ep.wait.notify(POLLNVAL | POLLIN | POLLOUT | POLLERR | POLLHUP);
+  }
+
+  // ---- options and modes ---------------------------------------------------
+
+  setsockopt(fd: number, level: number, name: number, value: OptionValue): void {
+    const s = this.sock(fd, 'setsockopt');
+    setOption(s, level, name, value, this.t);
+  }
+
+  getsockopt(fd: number, level: number, name: number): OptionValue {
+    const s = this.sock(fd, 'getsockopt');
+    return getOption(s, level, name);
+  }
+
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    const sys = 'fcntl';
+    const d = this.descriptor(fd, sys);
+    switch (cmd) {
+      case C.F_GETFL:
+        return C.O_RDWR | (d instanceof OpenSocket && d.nonblocking ? C.O_NONBLOCK : 0);
+      case C.F_SETFL:
+        if (d instanceof OpenSocket) d.nonblocking = (arg & C.O_NONBLOCK) !== 0;
+        return 0;
+      case C.F_GETFD:
+        return d.cloexec ? C.FD_CLOEXEC : 0;
+      case C.F_SETFD:
+        d.cloexec = (arg & C.FD_CLOEXEC) !== 0;
+        return 0;
+      default:
+        throw new SocketError('EINVAL', sys, `unsupported command ${cmd}`);
+    }
+  }
+
+  // ---- readiness -----------------------------------------------------------
+
+  private revents(p: PollFd): number {
+    const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds[p.fd] : undefined;
+    if (p.fd < 0) return 0; // poll(2): negative fds are ignored
+    if (!d) return POLLNVAL;
+    // POLLERR and POLLHUP are always reported, asked for or not.
+    return d.readiness() & (p.events | POLLERR | POLLHUP);
+  }
+
+  /** poll(2): resolves with the same entries, `revents` filled in. timeout -1 waits forever. */
+  async poll(fds: PollFd[], timeout: number): Promise<PollFd[]> {
+    if (!Array.isArray(fds)) throw new SocketError('EFAULT', 'poll');
+    if (fds.length > this.maxFds) throw new SocketError('EINVAL', 'poll', 'more entries than RLIMIT_NOFILE');
+    const deadline = timeout >= 0 ? this.t.ip.scheduler.now() + timeout : Infinity;
+    for (;;) {
+      let ready = 0;
+      for (const p of fds) {
+        p.revents = this.revents(p);
+        if (p.revents) ready++;
+      }
+      const left = deadline - this.t.ip.scheduler.now();
+      if (ready > 0 || left <= 0) return fds;
+      const queues = [];
+      for (const p of fds) {
+        const d = this.fds[p.fd];
+        if (d) queues.push(d.wait);
+      }
+      const id = this.blockSeq++;
+      this.blocked.set(id, `poll(${fds.map((p) => p.fd).join(',')})`);
+      try {
+        await waitOn(this.t.ip.scheduler, queues, 0xffffffff, deadline === Infinity ? -1 : left);
+      } finally {
+        this.blocked.delete(id);
+      }
+    }
+  }
+
+  /**
+   * select(2) over fd lists: resolves to [readable, writable, exceptional].
+   * timeout in ms; null or negative waits forever.
+   */
+  async select(readfds: number[], writefds: number[], exceptfds: number[], timeout: number | null): Promise<[number[], number[], number[]]> {
+    const all = new Map<number, number>();
+    for (const fd of readfds) all.set(fd, (all.get(fd) ?? 0) | POLLIN);
+    for (const fd of writefds) all.set(fd, (all.get(fd) ?? 0) | POLLOUT);
+    for (const fd of exceptfds) all.set(fd, (all.get(fd) ?? 0) | C.POLLPRI);
+    for (const fd of all.keys()) this.descriptor(fd, 'select'); // EBADF up front, as select(2) does
+    const res = await this.poll([...all].map(([fd, events]) => ({ fd, events })), timeout === null || timeout < 0 ? -1 : timeout);
+    const r: number[] = [];
+    const w: number[] = [];
+    const x: number[] = [];
+    for (const p of res) {
+      const ev = p.revents ?? 0;
+      // select reports errors and hang-ups as readable (and writable when asked).
+      if (readfds.includes(p.fd) && ev & (POLLIN | POLLERR | POLLHUP)) r.push(p.fd);
+      if (writefds.includes(p.fd) && ev & (POLLOUT | POLLERR)) w.push(p.fd);
+      if (exceptfds.includes(p.fd) && ev & C.POLLPRI) x.push(p.fd);
+    }
+    return [r, w, x];
+  }
+
+  epoll_create1(flags = 0): number {
+    if (flags & ~C.EPOLL_CLOEXEC) throw new SocketError('EINVAL', 'epoll_create1');
+    const ep = new EpollInstance();
+    ep.cloexec = (flags & C.EPOLL_CLOEXEC) !== 0;
+    return this.allocFd(ep, 'epoll_create1');
+  }
+
+  epoll_ctl(epfd: number, op: number, fd: number, event?: EpollEvent): void {
+    const sys = 'epoll_ctl';
+    const ep = this.descriptor(epfd, sys);
+    if (!(ep instanceof EpollInstance)) throw new SocketError('EINVAL', sys, 'not an epoll descriptor');
+    const target = this.descriptor(fd, sys);
+    if (target === ep) throw new SocketError('EINVAL', sys, 'an epoll instance cannot watch itself');
+    if (target instanceof EpollInstance) throw new SocketError('EPERM', sys, 'nested epoll is not supported');
+    const code: ErrnoCode | null = ep.ctl(op, fd, target, event);
+    if (code) throw new SocketError(code, sys);
+  }
+
+  async epoll_wait(epfd: number, maxevents: number, timeout: number): Promise<EpollEvent[]> {
+    const sys = 'epoll_wait';
+    const ep = this.descriptor(epfd, sys);
+    if (!(ep instanceof EpollInstance)) throw new SocketError('EINVAL', sys);
+    if (!Number.isInteger(maxevents) || maxevents <= 0) throw new SocketError('EINVAL', sys);
+    const deadline = timeout >= 0 ? this.t.ip.scheduler.now() + timeout : Infinity;
+    for (;;) {
+      const out = ep.harvest(maxevents);
+      const left = deadline - this.t.ip.scheduler.now();
+      if (out.length || left <= 0) return out;
+      const id = this.blockSeq++;
+      this.blocked.set(id, `epoll_wait(${epfd})`);
+      try {
+        await waitOn(this.t.ip.scheduler, [ep.wait], 0xffffffff, deadline === Infinity ? -1 : left);
+      } finally {
+        this.blocked.delete(id);
+      }
+    }
+  }
+}

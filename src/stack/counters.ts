@@ -1,0 +1,31 @@
+/**
+ * Per-protocol counters in the spirit of `netstat -s` / `nstat` (MIB-II, RFC 1213 and
+ * RFC 4293 names where one exists). Plain objects of numbers: cheap to bump, easy to print.
+ */
+export function newCounters() {
+  return {
+    link: { inFrames: 0, inTruncated: 0, inNotForUs: 0, inUnknownEthertype: 0, outFrames: 0 },
+    arp: {
+      inRequests: 0, inReplies: 0, inErrors: 0, inGratuitous: 0, outRequests: 0, outReplies: 0,
+      resolveFailures: 0, queueDrops: 0, rateLimited: 0,
+    },
+    ip: {
+      inReceives: 0, inHdrErrors: 0, inCsumErrors: 0, inAddrErrors: 0, inTruncatedPkts: 0,
+      inUnknownProtos: 0, inDiscards: 0, inDelivers: 0, forwDatagrams: 0, outRequests: 0,
+      outNoRoutes: 0, outDiscards: 0, reasmReqds: 0, reasmOKs: 0, reasmFails: 0, reasmTimeout: 0,
+      reasmOverlaps: 0, fragOKs: 0, fragFails: 0, fragCreates: 0, inTtlExceeded: 0,
+    },
+    icmp: {
+      inMsgs: 0, inErrors: 0, inCsumErrors: 0, inEchos: 0, inEchoReps: 0, inDestUnreachs: 0,
+      inTimeExcds: 0, inParmProbs: 0, outMsgs: 0, outEchos: 0, outEchoReps: 0, outDestUnreachs: 0,
+      outTimeExcds: 0, outParmProbs: 0, outRateLimited: 0,
+    },
+    udp: {
+      inDatagrams: 0, noPorts: 0, inErrors: 0, inCsumErrors: 0, rcvbufErrors: 0, outDatagrams: 0,
+      sndbufErrors: 0,
+    },
+    raw: { inDelivers: 0, rcvbufErrors: 0, outPackets: 0 },
+  };
+}
+
+export type Counters = ReturnType<typeof newCounters>;

@@ -1,0 +1,503 @@
+import type { NetDevice } from './device.js';
+import type { ErrnoCode } from './errno.js';
+import { Interface } from './interface.js';
+import { RouteTable } from './route-table.js';
+import { NeighborCache, type NeighborOptions } from './neighbor-cache.js';
+import { newCounters, type Counters } from './counters.js';
+import { Reassembler, type ReassemblyOptions } from './reassembly.js';
+import { IcmpService, type IcmpOptions } from './icmp.js';
+import { Timer, type TimerScheduler } from '../time/scheduler.js';
+import type { Rng } from '../time/rng.js';
+import { WireError } from '../wire/error.js';
+import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet } from '../wire/ethernet.js';
+import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, emitIpv4, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import {
+  BROADCAST_MAC, isBroadcastMac, isClassE, isLimitedBroadcast, isLoopbackIPv4, isMulticastIPv4,
+  isMulticastMac, macEquals,
+} from '../wire/address.js';
+
+/** Bytes in front of a transport header: Ethernet + IPv4 (no options). */
+export const HEADROOM = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+
+const LOOPBACK_ADDR = 0x7f000001;
+const ZERO_MAC = new Uint8Array(6);
+
+/** What the transports see of an arriving IP datagram. */
+export interface ProtocolHandler {
+  /** A datagram for this host. `pkt` is the whole datagram, IP header at 0 (owned by the handler). */
+  input(pkt: Uint8Array, hdr: Ipv4Repr, iface: Interface | null): void;
+  /** An ICMP error quoting a datagram this host sent with this protocol. */
+  icmpError?(err: IcmpErrorReport): void;
+}
+
+export interface IcmpErrorReport {
+  type: number;
+  code: number;
+  /** Next-hop MTU of a fragmentation-needed message (RFC 1191), else 0. */
+  mtu: number;
+  /** The quoted datagram's addresses and protocol. */
+  src: number;
+  dst: number;
+  protocol: number;
+  /** Bytes of the quoted datagram after its IP header (at least 8 when present). */
+  transport: Uint8Array;
+  /** Who sent the ICMP error. */
+  reporter: number;
+}
+
+/** Where a datagram to `dst` goes. */
+export interface RouteResult {
+  /** Outgoing interface; null for local delivery (own address, 127/8). */
+  iface: Interface | null;
+  nextHop: number;
+  /** Source address to use when the socket has none bound. */
+  src: number;
+  /** The destination is a broadcast address on the outgoing link. */
+  broadcast: boolean;
+  /** No checksums needed (loopback or an offloading device). */
+  offload: boolean;
+}
+
+export interface IpSendOptions {
+  src: number;
+  dst: number;
+  protocol: number;
+  ttl: number;
+  tos?: number;
+  df?: boolean;
+}
+
+export interface IpHostOptions {
+  forwarding: boolean;
+  defaultTtl: number;
+  neighbor: Partial<NeighborOptions>;
+  reassembly: Partial<ReassemblyOptions>;
+  icmp: Partial<IcmpOptions>;
+}
+
+/**
+ * The IPv4 machine of one host (RFC 791, RFC 1122): interfaces, routes, ARP, input
+ * validation, fragmentation and reassembly, ICMP, local delivery and forwarding.
+ * Transports register a ProtocolHandler per IP protocol number.
+ */
+export class IpHost {
+  readonly interfaces: Interface[] = [];
+  readonly routes = new RouteTable();
+  readonly counters: Counters = newCounters();
+  readonly neighbors: NeighborCache;
+  readonly reassembler: Reassembler;
+  readonly icmp: IcmpService;
+  readonly protocols = new Map<number, ProtocolHandler>();
+  /** Raw sockets see every datagram first; returns true when one took it (RFC 1122 §3.2.2.1). */
+  rawInput: ((pkt: Uint8Array, hdr: Ipv4Repr) => boolean) | null = null;
+  forwarding: boolean;
+  defaultTtl: number;
+  private ipId: number;
+  private loopQueue: Uint8Array[] = [];
+  private loopTimer = new Timer(() => this.drainLoopback());
+
+  constructor(
+    readonly name: string,
+    readonly scheduler: TimerScheduler,
+    readonly rng: Rng,
+    opts: Partial<IpHostOptions> = {},
+  ) {
+    this.forwarding = opts.forwarding ?? false;
+    this.defaultTtl = opts.defaultTtl ?? 64; // Linux net.ipv4.ip_default_ttl
+    this.ipId = rng.u32() & 0xffff;
+    this.neighbors = new NeighborCache(
+      scheduler,
+      this.counters,
+      {
+        sendRequest: (iface, ip) => this.sendArp(iface, ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, ip),
+        transmit: (iface, frame, mac) => this.transmitFrame(iface, frame, mac),
+        unreachable: (_iface, frame) => this.icmp.hostUnreachable(frame.subarray(ETH_HEADER_LEN)),
+      },
+      (i) => this.interfaces[i],
+      opts.neighbor,
+    );
+    this.reassembler = new Reassembler(scheduler, opts.reassembly, (first) => {
+      this.counters.ip.reasmTimeout++;
+      // RFC 1122 §3.3.2: time exceeded (fragment reassembly) only if fragment zero arrived.
+      if (first) this.icmp.reassemblyTimeout(first.header, first.payloadStart);
+    });
+    this.icmp = new IcmpService(this, opts.icmp);
+  }
+
+  /** Adds an interface on `device` with `address`/`prefix` and its connected route. */
+  addInterface(device: NetDevice, address: number, prefix: number, name?: string): Interface {
+    const index = this.interfaces.length;
+    const iface = new Interface(index, name ?? `eth${index}`, device, address, prefix);
+    this.interfaces.push(iface);
+    device.setReceiver((frame) => this.receiveFrame(iface, frame));
+    this.routes.add({ network: address, prefix, gateway: 0, ifindex: index, metric: 0 });
+    // Gratuitous ARP (RFC 5227 §3 announcement): tell the segment who owns the address.
+    this.sendArp(iface, ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, address);
+    return iface;
+  }
+
+  /** Adds a route via `gateway` (0 = on-link) — the interface is found from the gateway. */
+  addRoute(network: number, prefix: number, gateway: number, metric = 0): void {
+    let ifindex = -1;
+    if (gateway) {
+      const r = this.routes.lookup(gateway);
+      if (!r || r.gateway) throw new Error(`gateway ${gateway >>> 0} is not on a connected network`);
+      ifindex = r.ifindex;
+    } else if (this.interfaces.length) ifindex = 0;
+    if (ifindex < 0) throw new Error('no interface for the route');
+    this.routes.add({ network, prefix, gateway, ifindex, metric });
+  }
+
+  /** True when `addr` is one of this host's unicast addresses (or loopback). */
+  isLocalAddress(addr: number): boolean {
+    if (isLoopbackIPv4(addr)) return true;
+    for (const i of this.interfaces) if (i.address === addr) return true;
+    return false;
+  }
+
+  /** True when `addr` is a broadcast address of one of our interfaces (or 255.255.255.255). */
+  isBroadcastAddress(addr: number): boolean {
+    if (isLimitedBroadcast(addr)) return true;
+    for (const i of this.interfaces) if (i.prefix < 31 && i.broadcast === addr) return true;
+    return false;
+  }
+
+  /** Route selection (RFC 1122 §3.3.1): local, then longest prefix. Null means ENETUNREACH. */
+  routeTo(dst: number): RouteResult | null {
+    if (this.isLocalAddress(dst)) {
+      return { iface: null, nextHop: dst, src: isLoopbackIPv4(dst) ? LOOPBACK_ADDR : dst, broadcast: false, offload: true };
+    }
+    if (isLimitedBroadcast(dst)) {
+      // Linux sends 255.255.255.255 out of the interface its routes would choose, else the first one up.
+      const r = this.routes.lookup(dst);
+      const iface = r ? this.interfaces[r.ifindex] : this.interfaces.find((i) => i.up);
+      if (!iface) return null;
+      return { iface, nextHop: dst, src: iface.address, broadcast: true, offload: iface.offload };
+    }
+    const r = this.routes.lookup(dst);
+    if (!r) return null;
+    const iface = this.interfaces[r.ifindex];
+    if (!iface || !iface.up) return null;
+    const broadcast = iface.prefix < 31 && dst === iface.broadcast;
+    return { iface, nextHop: r.gateway || dst, src: iface.address, broadcast, offload: iface.offload };
+  }
+
+  private nextId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  /**
+   * Sends a datagram. `pkt` holds HEADROOM bytes of space followed by the transport
+   * header and payload; the IP and Ethernet headers are written in place (no copy)
+   * unless the datagram must be fragmented (RFC 791 §3.2, RFC 1122 §3.3.3).
+   * Returns an errno code for failures a sender must hear about synchronously.
+   */
+  output(pkt: Uint8Array, o: IpSendOptions, route: RouteResult): ErrnoCode | null {
+    const c = this.counters.ip;
+    c.outRequests++;
+    const total = pkt.length - ETH_HEADER_LEN;
+    if (total > 0xffff) {
+      c.outDiscards++;
+      return 'EMSGSIZE';
+    }
+    const hdr: Ipv4Repr = {
+      headerLength: IPV4_HEADER_LEN,
+      tos: o.tos ?? 0,
+      totalLength: total,
+      id: this.nextId(),
+      dontFragment: o.df ?? false,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl: o.ttl,
+      protocol: o.protocol,
+      src: o.src,
+      dst: o.dst,
+    };
+    if (!route.iface) {
+      emitIpv4(hdr, pkt, ETH_HEADER_LEN, false);
+      this.loopback(pkt.subarray(ETH_HEADER_LEN));
+      return null;
+    }
+    const iface = route.iface;
+    if (total <= iface.mtu) {
+      emitIpv4(hdr, pkt, ETH_HEADER_LEN, !iface.offload);
+      this.linkOutput(iface, pkt, route);
+      return null;
+    }
+    if (hdr.dontFragment) {
+      c.fragFails++;
+      return 'EMSGSIZE';
+    }
+    this.fragment(pkt, hdr, iface, route);
+    return null;
+  }
+
+  /** RFC 791 §3.2 fragmentation: payload cut at multiples of 8 bytes. */
+  private fragment(pkt: Uint8Array, hdr: Ipv4Repr, iface: Interface, route: RouteResult): void {
+    const payload = pkt.subarray(HEADROOM);
+    const step = (iface.mtu - IPV4_HEADER_LEN) & ~7;
+    if (step <= 0) {
+      this.counters.ip.fragFails++;
+      return;
+    }
+    const baseOffset = hdr.fragmentOffset;
+    const lastMore = hdr.moreFragments;
+    for (let off = 0; off < payload.length; off += step) {
+      const n = Math.min(step, payload.length - off);
+      const frag = new Uint8Array(HEADROOM + n);
+      frag.set(payload.subarray(off, off + n), HEADROOM);
+      const last = off + n >= payload.length;
+      emitIpv4(
+        { ...hdr, totalLength: IPV4_HEADER_LEN + n, fragmentOffset: baseOffset + off, moreFragments: last ? lastMore : true },
+        frag,
+        ETH_HEADER_LEN,
+        !iface.offload,
+      );
+      this.counters.ip.fragCreates++;
+      this.linkOutput(iface, frag, route);
+    }
+    this.counters.ip.fragOKs++;
+  }
+
+  /** Picks the destination MAC (broadcast, multicast map, or ARP) and transmits. */
+  private linkOutput(iface: Interface, frame: Uint8Array, route: RouteResult): void {
+    if (route.broadcast) {
+      this.transmitFrame(iface, frame, BROADCAST_MAC);
+      // Linux loops link broadcasts back to local sockets too (ip_mc_output).
+      this.loopback(frame.slice(ETH_HEADER_LEN));
+      return;
+    }
+    const dst = route.nextHop;
+    if (isMulticastIPv4(dst)) {
+      // RFC 1112 §6.4: 01:00:5e + low 23 bits of the group.
+      const mac = new Uint8Array([0x01, 0x00, 0x5e, (dst >>> 16) & 0x7f, (dst >>> 8) & 0xff, dst & 0xff]);
+      this.transmitFrame(iface, frame, mac);
+      return;
+    }
+    this.neighbors.send(iface, dst, frame);
+  }
+
+  private transmitFrame(iface: Interface, frame: Uint8Array, dstMac: Uint8Array): void {
+    if (!iface.up) return;
+    // Only IP datagrams pass through here; ARP frames are built whole by sendArp.
+    emitEthernet({ dst: dstMac, src: iface.mac, ethertype: ETHERTYPE_IPV4 }, frame, 0);
+    this.counters.link.outFrames++;
+    iface.device.transmit(frame);
+  }
+
+  private sendArp(iface: Interface, op: number, ethDst: Uint8Array, targetMac: Uint8Array, targetIp: number): void {
+    const frame = new Uint8Array(ETH_HEADER_LEN + ARP_LEN);
+    emitArp({ op, senderMac: iface.mac, senderIp: iface.address, targetMac, targetIp }, frame, ETH_HEADER_LEN);
+    emitEthernet({ dst: ethDst, src: iface.mac, ethertype: ETHERTYPE_ARP }, frame, 0);
+    this.counters.link.outFrames++;
+    if (op === ARP_REPLY) this.counters.arp.outReplies++;
+    if (iface.up) iface.device.transmit(frame);
+  }
+
+  /** Every frame from a device lands here. Never throws: bad frames are counted and dropped. */
+  receiveFrame(iface: Interface, frame: Uint8Array): void {
+    const l = this.counters.link;
+    l.inFrames++;
+    if (!iface.up) return;
+    if (frame.length < ETH_HEADER_LEN) {
+      l.inTruncated++;
+      return;
+    }
+    if (!macEquals(frame, 0, iface.mac, 0) && !isBroadcastMac(frame, 0) && !isMulticastMac(frame, 0)) {
+      l.inNotForUs++;
+      return;
+    }
+    const type = (frame[12]! << 8) | frame[13]!;
+    if (type === ETHERTYPE_IPV4) this.ipInput(iface, frame.subarray(ETH_HEADER_LEN));
+    else if (type === ETHERTYPE_ARP) this.arpInput(iface, frame);
+    else l.inUnknownEthertype++;
+  }
+
+  /** RFC 826 packet reception, with RFC 5227 probes (sender 0.0.0.0) answered but not learned. */
+  private arpInput(iface: Interface, frame: Uint8Array): void {
+    const a = this.counters.arp;
+    const arp = parseArp(frame, ETH_HEADER_LEN, frame.length - ETH_HEADER_LEN);
+    if (arp instanceof WireError) {
+      a.inErrors++;
+      return;
+    }
+    if (arp.op === ARP_REQUEST) a.inRequests++;
+    else a.inReplies++;
+    if (macEquals(arp.senderMac, 0, iface.mac, 0)) return; // our own broadcast
+    if (isBroadcastMac(arp.senderMac, 0) || isMulticastMac(arp.senderMac, 0) || isMulticastIPv4(arp.senderIp)) {
+      a.inErrors++;
+      return;
+    }
+    const forUs = arp.targetIp === iface.address;
+    if (arp.senderIp === arp.targetIp) a.inGratuitous++;
+    if (arp.senderIp !== 0) this.neighbors.learn(iface, arp.senderIp, arp.senderMac, forUs);
+    if (forUs && arp.op === ARP_REQUEST && arp.senderIp !== arp.targetIp) {
+      this.sendArp(iface, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
+    }
+  }
+
+  /** Queues a datagram (IP header at 0) for local delivery in a later timer tick. */
+  private loopback(pkt: Uint8Array): void {
+    this.loopQueue.push(pkt);
+    if (!this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+  }
+
+  private drainLoopback(): void {
+    const q = this.loopQueue;
+    this.loopQueue = [];
+    for (const p of q) this.ipInput(null, p);
+  }
+
+  /** True when a datagram to `dst` arriving on `iface` is for this host. */
+  private acceptsDestination(dst: number, iface: Interface | null): boolean {
+    if (iface === null) return true; // looped back by ourselves
+    if (isLimitedBroadcast(dst)) return true;
+    if (dst === 0xe0000001) return true; // 224.0.0.1 all-hosts (RFC 1112)
+    for (const i of this.interfaces) {
+      if (i.address === dst) return true;
+      if (i.index === iface.index && i.prefix < 31 && i.broadcast === dst) return true;
+    }
+    return false;
+  }
+
+  /** RFC 791 / RFC 1122 §3.2.1 input: validate, drop and count what is wrong, deliver or forward. */
+  ipInput(iface: Interface | null, data: Uint8Array): void {
+    const c = this.counters.ip;
+    c.inReceives++;
+    const verify = iface ? !iface.offload : false;
+    const h = parseIpv4(data, 0, data.length, verify);
+    if (h instanceof WireError) {
+      if (h.kind === 'bad-checksum') c.inCsumErrors++;
+      if (h.kind === 'truncated') c.inTruncatedPkts++;
+      c.inHdrErrors++;
+      return;
+    }
+    const src = h.src;
+    // RFC 1122 §3.2.1.3: a source that is broadcast, multicast or class E is discarded;
+    // 127/8 from the wire is a martian (RFC 1122 §3.2.1.3 (g)).
+    if (
+      isMulticastIPv4(src) || isLimitedBroadcast(src) || isClassE(src) ||
+      (iface !== null && (isLoopbackIPv4(src) || (iface.prefix < 31 && src === iface.broadcast)))
+    ) {
+      c.inAddrErrors++;
+      return;
+    }
+    const pkt = data.length === h.totalLength ? data : data.subarray(0, h.totalLength);
+    if (!this.acceptsDestination(h.dst, iface)) {
+      if (this.forwarding && iface !== null && !isMulticastIPv4(h.dst) && !isLoopbackIPv4(h.dst)) this.forward(iface, pkt, h);
+      else c.inAddrErrors++;
+      return;
+    }
+    if (h.moreFragments || h.fragmentOffset !== 0) {
+      c.reasmReqds++;
+      const before = this.reassembler.counters.fails;
+      const whole = this.reassembler.input({
+        src: h.src, dst: h.dst, protocol: h.protocol, id: h.id, offset: h.fragmentOffset, more: h.moreFragments,
+        payload: pkt.subarray(h.headerLength), header: pkt.subarray(0, h.headerLength),
+      });
+      c.reasmFails += this.reassembler.counters.fails - before;
+      if (!whole) return;
+      c.reasmOKs++;
+      const hl = whole.header.length;
+      const joined = new Uint8Array(hl + whole.payload.length);
+      joined.set(whole.header, 0);
+      joined.set(whole.payload, hl);
+      const total = joined.length;
+      joined[2] = total >>> 8;
+      joined[3] = total & 0xff;
+      joined[6] = 0;
+      joined[7] = 0;
+      this.deliver(joined, { ...h, totalLength: total, moreFragments: false, fragmentOffset: 0, headerLength: hl }, iface);
+      return;
+    }
+    this.deliver(pkt, h, iface);
+  }
+
+  private deliver(pkt: Uint8Array, h: Ipv4Repr, iface: Interface | null): void {
+    const c = this.counters.ip;
+    c.inDelivers++;
+    const tookRaw = this.rawInput ? this.rawInput(pkt, h) : false;
+    if (h.protocol === IP_PROTO_ICMP) {
+      this.icmp.input(pkt, h, iface);
+      return;
+    }
+    const handler = this.protocols.get(h.protocol);
+    if (handler) {
+      handler.input(pkt, h, iface);
+      return;
+    }
+    if (!tookRaw) {
+      c.inUnknownProtos++;
+      this.icmp.protocolUnreachable(pkt, h);
+    }
+  }
+
+  /** RFC 1812 §5.2: forward with TTL decrement, ICMP time exceeded / unreachable / frag needed. */
+  private forward(inIface: Interface, pkt: Uint8Array, h: Ipv4Repr): void {
+    const c = this.counters.ip;
+    if (isLimitedBroadcast(h.dst) || (inIface.prefix < 31 && h.dst === inIface.broadcast)) {
+      c.inAddrErrors++;
+      return;
+    }
+    if (h.ttl <= 1) {
+      c.inTtlExceeded++;
+      this.icmp.timeExceeded(pkt, h);
+      return;
+    }
+    const r = this.routeTo(h.dst);
+    if (!r || !r.iface) {
+      c.outNoRoutes++;
+      this.icmp.netUnreachable(pkt, h);
+      return;
+    }
+    const out = r.iface;
+    if (pkt.length > out.mtu && h.dontFragment) {
+      c.fragFails++;
+      this.icmp.fragmentationNeeded(pkt, h, out.mtu);
+      return;
+    }
+    c.forwDatagrams++;
+    // The frame is ours to keep: copy once into a buffer with link headroom, then
+    // rewrite TTL and checksum in the copy (the IP options, if any, ride along).
+    const hl = h.headerLength;
+    const frame = new Uint8Array(ETH_HEADER_LEN + pkt.length);
+    frame.set(pkt, ETH_HEADER_LEN);
+    const ipOff = ETH_HEADER_LEN;
+    frame[ipOff + 8] = h.ttl - 1;
+    if (hl === IPV4_HEADER_LEN && pkt.length <= out.mtu) {
+      emitIpv4({ ...h, ttl: h.ttl - 1 }, frame, ipOff, !out.offload);
+      this.linkOutput(out, frame, r);
+      return;
+    }
+    if (pkt.length <= out.mtu) {
+      // Options present: recompute the checksum over the whole header.
+      frame[ipOff + 10] = 0;
+      frame[ipOff + 11] = 0;
+      let sum = 0;
+      for (let i = 0; i < hl; i += 2) sum += (frame[ipOff + i]! << 8) | frame[ipOff + i + 1]!;
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      const ck = ~sum & 0xffff;
+      frame[ipOff + 10] = ck >>> 8;
+      frame[ipOff + 11] = ck & 0xff;
+      this.linkOutput(out, frame, r);
+      return;
+    }
+    // Fragment on forward: rebuild with a plain 20-byte header (options not copied: RFC 791 copy flag ignored).
+    const body = new Uint8Array(HEADROOM + pkt.length - hl);
+    body.set(pkt.subarray(hl), HEADROOM);
+    this.fragment(body, { ...h, ttl: h.ttl - 1, headerLength: IPV4_HEADER_LEN }, out, r);
+  }
+
+  /** Called with an ICMP error from the wire: hand it to the protocol that sent the quoted datagram. */
+  reportError(report: IcmpErrorReport): void {
+    const handler = this.protocols.get(report.protocol);
+    if (handler?.icmpError) handler.icmpError(report);
+  }
+
+  /** A transmitted frame's source interface by index. */
+  interfaceByName(name: string): Interface | undefined {
+    return this.interfaces.find((i) => i.name === name);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * A byte ring: a TCP connection's send or receive queue.
+ *
+ * Layout, as offsets from the first queued byte (the head):
+ *
+ *   [0, length)         readable (committed) bytes: read(), peek(), discard()
+ *   [length, capacity)  free space; write() appends here, writeAt() places bytes here
+ *                       without making them readable, commit() makes them readable
+ *
+ * The receive path writes an out-of-order segment at writeAt(seg.seq - rcv.nxt, ...) and,
+ * once the Assembler reports the front contiguous, commit()s it: payload bytes are copied
+ * once, from the frame into the ring, and once more out to the reader.
+ *
+ * Memory: `capacity` is a limit, not an allocation. Storage is allocated on the first write,
+ * starts small and doubles up to the capacity as data queues; release() gives it back when
+ * nothing is held, so an idle connection costs a few dozen bytes. Every copy is at most two
+ * `set`/`subarray` calls (wrap-around), never a loop over bytes.
+ */
+
+/** Smallest storage allocated; small exchanges (a request line, an echo) fit. */
+const MIN_STORAGE = 512;
+
+const EMPTY = new Uint8Array(0);
+
+export class RingBuffer {
+  private cap: number;
+  private store: Uint8Array = EMPTY;
+  /** Index in `store` of the first queued byte. */
+  private head = 0;
+  /** Readable bytes. */
+  private len = 0;
+  /**
+   * Bytes from the head that hold data: readable bytes plus anything writeAt() placed
+   * beyond them. Never below `len`. Storage is kept (and moved on growth) up to here.
+   */
+  private extent = 0;
+
+  constructor(capacity: number) {
+    this.cap = Math.max(0, Math.floor(capacity));
+  }
+
+  /** Most bytes the ring holds (readable plus free). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Readable bytes. */
+  get length(): number {
+    return this.len;
+  }
+
+  /** Room past the readable bytes: capacity - length (what a receiver advertises). */
+  get free(): number {
+    return this.cap - this.len;
+  }
+
+  /** Bytes of storage currently allocated (0 when idle). */
+  get allocated(): number {
+    return this.store.length;
+  }
+
+  /**
+   * Bytes from the head holding data, including bytes written ahead by writeAt() and not
+   * committed yet; always >= length.
+   */
+  get extentLength(): number {
+    return this.extent;
+  }
+
+  /** Appends up to `len` bytes of src[off...]; returns how many fit (at most `free`). */
+  write(src: Uint8Array, off = 0, len = src.length - off): number {
+    const n = this.writeAt(0, src, off, len);
+    this.len += n;
+    if (this.extent < this.len) this.extent = this.len;
+    return n;
+  }
+
+  /**
+   * Copies up to `len` bytes of src[srcOff...] to `offset` bytes past the readable end,
+   * without making them readable. Returns how many were stored: the part that fits below
+   * the capacity (a prefix). Anything written there before is overwritten.
+   */
+  writeAt(offset: number, src: Uint8Array, srcOff = 0, len = src.length - srcOff): number {
+    const room = this.cap - this.len - offset;
+    const n = Math.min(len, room, src.length - srcOff);
+    if (!(n > 0) || offset < 0) return 0;
+    const end = this.len + offset + n; // from the head
+    this.reserve(end);
+    const size = this.store.length;
+    let i = this.head + this.len + offset;
+    if (i >= size) i -= size;
+    const first = Math.min(n, size - i);
+    this.store.set(src.subarray(srcOff, srcOff + first), i);
+    if (first < n) this.store.set(src.subarray(srcOff + first, srcOff + n), 0);
+    if (end > this.extent) this.extent = end;
+    return n;
+  }
+
+  /**
+   * Makes the next n bytes past the readable end readable: the bytes writeAt() placed
+   * there (TCP commits what the Assembler reports contiguous). Bytes never written have
+   * unspecified content. Returns how many were committed (at most `free`).
+   */
+  commit(n: number): number {
+    const k = Math.min(Math.max(0, Math.floor(n)), this.cap - this.len);
+    if (k === 0) return 0;
+    this.reserve(this.len + k);
+    this.len += k;
+    if (this.extent < this.len) this.extent = this.len;
+    return k;
+  }
+
+  /** Copies up to `len` readable bytes into dst[off...] and consumes them; returns the count. */
+  read(dst: Uint8Array, off = 0, len = dst.length - off): number {
+    const n = this.peek(dst, 0, len, off);
+    this.discard(n);
+    return n;
+  }
+
+  /** Consumes up to `max` readable bytes into a new array of exactly that size (recv()). */
+  readBytes(max: number = this.len): Uint8Array {
+    const out = new Uint8Array(Math.max(0, Math.min(max, this.len)));
+    this.read(out);
+    return out;
+  }
+
+  /**
+   * Copies up to `len` readable bytes starting `offset` bytes past the head into
+   * dst[dstOff...], without consuming. Returns the count (0 when offset >= length). The TCP
+   * sender reads unacknowledged data this way: offset = seq - snd.una.
+   */
+  peek(dst: Uint8Array, offset: number, len: number, dstOff = 0): number {
+    const n = Math.min(len, this.len - offset, dst.length - dstOff);
+    if (!(n > 0) || offset < 0) return 0;
+    const size = this.store.length;
+    let i = this.head + offset;
+    if (i >= size) i -= size;
+    const first = Math.min(n, size - i);
+    dst.set(this.store.subarray(i, i + first), dstOff);
+    if (first < n) dst.set(this.store.subarray(0, n - first), dstOff + first);
+    return n;
+  }
+
+  /**
+   * Views of the readable bytes [offset, offset+len) without copying: one or two subarrays
+   * (two when the range wraps). They alias the ring and are valid until the next mutation.
+   */
+  views(offset: number, len: number): Uint8Array[] {
+    const n = Math.min(len, this.len - offset);
+    if (!(n > 0) || offset < 0) return [];
+    const size = this.store.length;
+    let i = this.head + offset;
+    if (i >= size) i -= size;
+    const first = Math.min(n, size - i);
+    const a = this.store.subarray(i, i + first);
+    return first < n ? [a, this.store.subarray(0, n - first)] : [a];
+  }
+
+  /** Drops up to n bytes from the front (ACKed data); returns how many were dropped. */
+  discard(n: number): number {
+    const k = Math.min(Math.max(0, Math.floor(n)), this.len);
+    if (k === 0) return 0;
+    this.len -= k;
+    this.extent -= k;
+    if (this.extent === 0) {
+      this.head = 0; // Nothing held: restart at 0 so the next copy does not wrap.
+    } else {
+      this.head += k;
+      if (this.head >= this.store.length) this.head -= this.store.length;
+    }
+    return k;
+  }
+
+  /**
+   * Forgets bytes written ahead by writeAt() and not committed (when the out-of-order
+   * ranges that described them are dropped). Readable bytes stay.
+   */
+  dropAhead(): void {
+    this.extent = this.len;
+    if (this.len === 0) this.head = 0;
+  }
+
+  /** Drops everything, readable and written ahead; storage stays allocated. */
+  clear(): void {
+    this.len = 0;
+    this.extent = 0;
+    this.head = 0;
+  }
+
+  /**
+   * Frees the storage when nothing is held (no readable and no written-ahead bytes);
+   * returns whether it did. The next write allocates again.
+   */
+  release(): boolean {
+    if (this.extent !== 0) return false;
+    this.store = EMPTY;
+    this.head = 0;
+    return true;
+  }
+
+  /**
+   * Sets a new capacity (SO_RCVBUF / SO_SNDBUF), keeping the content. The ring never drops
+   * data: the capacity set is max(newCapacity, extentLength), and it is returned.
+   */
+  resize(newCapacity: number): number {
+    const cap = Math.max(Math.floor(newCapacity), this.extent, 0);
+    this.cap = cap;
+    if (this.store.length > cap) this.relocate(cap);
+    return cap;
+  }
+
+  /** Ensures storage for `end` bytes from the head, growing by doubling up to the capacity. */
+  private reserve(end: number): void {
+    const size = this.store.length;
+    if (end <= size) return;
+    let next = Math.max(size * 2, MIN_STORAGE);
+    while (next < end) next *= 2;
+    this.relocate(Math.min(next, this.cap));
+  }
+
+  /** Moves the held bytes [0, extent) to the front of new storage of `size` bytes. */
+  private relocate(size: number): void {
+    const old = this.store;
+    const next = size === 0 ? EMPTY : new Uint8Array(size);
+    const n = this.extent;
+    if (n > 0) {
+      const first = Math.min(n, old.length - this.head);
+      next.set(old.subarray(this.head, this.head + first), 0);
+      if (first < n) next.set(old.subarray(0, n - first), first);
+    }
+    this.store = next;
+    this.head = 0;
+  }
+}
