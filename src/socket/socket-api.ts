@@ -6,7 +6,7 @@ import type { RawLayer } from '../raw/raw-layer.js';
 import * as C from './constants.js';
 import { OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
-import { waitOn } from './wait.js';
+import { sleep, waitOn } from './wait.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { getOption, setOption, type OptionValue } from './options.js';
 
@@ -69,6 +69,18 @@ export class SocketApi {
   ) {
     this.privileged = opts.privileged ?? true;
     this.maxFds = opts.maxFds ?? 1024;
+  }
+
+  // ---- the process's clock -------------------------------------------------
+
+  /** Milliseconds on the host's clock (virtual inside net.run), like clock_gettime(CLOCK_MONOTONIC). */
+  now(): number {
+    return this.t.ip.scheduler.now();
+  }
+
+  /** nanosleep(2) on the host's clock. */
+  sleep(ms: number): Promise<void> {
+    return sleep(this.t.ip.scheduler, ms);
   }
 
   // ---- descriptors -------------------------------------------------------

@@ -159,48 +159,50 @@ function place(src: Uint8Array, buf: Uint8Array, at: number): void {
  * the checksum field is left 0 (offload).
  */
 export function emitIcmpv4(repr: Icmpv4Repr, buf: Uint8Array, off: number, computeChecksum = true): number {
+  // The payload goes first: a view overlapping the header bytes must be read before they
+  // are overwritten (buf.set copes with overlap between source and destination).
   let len: number;
   switch (repr.kind) {
     case 'echo-request':
     case 'echo-reply':
+      place(repr.data, buf, off + 8);
       buf[off] = repr.kind === 'echo-request' ? ICMP_ECHO_REQUEST : ICMP_ECHO_REPLY;
       buf[off + 1] = 0;
       buf[off + 4] = repr.id >>> 8;
       buf[off + 5] = repr.id;
       buf[off + 6] = repr.seq >>> 8;
       buf[off + 7] = repr.seq;
-      place(repr.data, buf, off + 8);
       len = ICMP_HEADER_LEN + repr.data.length;
       break;
     case 'dest-unreachable':
+      place(repr.original, buf, off + 8);
       buf[off] = ICMP_DEST_UNREACH;
       buf[off + 1] = repr.code;
       buf[off + 4] = 0;
       buf[off + 5] = 0;
       buf[off + 6] = repr.nextHopMtu >>> 8;
       buf[off + 7] = repr.nextHopMtu;
-      place(repr.original, buf, off + 8);
       len = ICMP_HEADER_LEN + repr.original.length;
       break;
     case 'time-exceeded':
+      place(repr.original, buf, off + 8);
       buf[off] = ICMP_TIME_EXCEEDED;
       buf[off + 1] = repr.code;
       buf[off + 4] = buf[off + 5] = buf[off + 6] = buf[off + 7] = 0;
-      place(repr.original, buf, off + 8);
       len = ICMP_HEADER_LEN + repr.original.length;
       break;
     case 'param-problem':
+      place(repr.original, buf, off + 8);
       buf[off] = ICMP_PARAM_PROBLEM;
       buf[off + 1] = 0;
       buf[off + 4] = repr.pointer;
       buf[off + 5] = buf[off + 6] = buf[off + 7] = 0;
-      place(repr.original, buf, off + 8);
       len = ICMP_HEADER_LEN + repr.original.length;
       break;
     case 'other':
+      place(repr.body, buf, off + 4);
       buf[off] = repr.type;
       buf[off + 1] = repr.code;
-      place(repr.body, buf, off + 4);
       len = 4 + repr.body.length;
       break;
   }
