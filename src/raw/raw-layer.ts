@@ -1,7 +1,7 @@
 import type { IpHost } from '../stack/ip-host.js';
 import { HEADROOM } from '../stack/ip-host.js';
 import { EndpointError, type ErrnoCode } from '../stack/errno.js';
-import { WaitQueue, POLLIN, POLLOUT, POLLERR } from '../stack/events.js';
+import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP } from '../stack/events.js';
 import { DatagramQueue } from '../storage/datagram-queue.js';
 import { IPV4_HEADER_LEN, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { WireError } from '../wire/error.js';
@@ -32,9 +32,12 @@ export class RawEndpoint {
     this.hdrincl = protocol === IPPROTO_RAW;
   }
 
+  /** poll(2) bits as Linux datagram_poll. */
   readiness(): number {
     let ev = POLLOUT;
-    if (this.queue.length > 0 || this.shutRead) ev |= POLLIN;
+    if (this.queue.length > 0) ev |= POLLIN;
+    if (this.shutRead) ev |= POLLIN | POLLRDHUP;
+    if (this.shutRead && this.shutWrite) ev |= POLLHUP;
     if (this.pendingError) ev |= POLLERR;
     return ev;
   }

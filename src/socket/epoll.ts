@@ -1,5 +1,5 @@
 import type { ErrnoCode } from '../stack/errno.js';
-import { POLLERR, POLLHUP, POLLIN, WaitQueue, type Waiter } from '../stack/events.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, WaitQueue, type Waiter } from '../stack/events.js';
 import type { OpenSocket } from './open-socket.js';
 import { EPOLLET, EPOLLONESHOT, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from './constants.js';
 
@@ -47,12 +47,22 @@ export class EpollInstance {
   }
 
   ctl(op: number, fd: number, sock: OpenSocket, event: EpollEvent | undefined): ErrnoCode | null {
-    const existing = this.items.get(fd);
+    if (op !== EPOLL_CTL_ADD && op !== EPOLL_CTL_DEL && op !== EPOLL_CTL_MOD) return 'EINVAL';
+    let existing = this.items.get(fd);
+    if (existing && existing.sock.closed) {
+      // Closing a socket removes it from every epoll set (eventpoll_release): a reused fd
+      // number names a new socket, not the one registered before.
+      this.remove(existing);
+      existing = undefined;
+    }
     if (op === EPOLL_CTL_ADD) {
       if (existing) return 'EEXIST';
       if (!event) return 'EFAULT';
       const it: Item = { fd, sock, events: event.events >>> 0, data: event.data ?? fd, ready: false, waiter: null! };
-      it.waiter = { mask: 0xffffffff, wake: () => this.markReady(it) };
+      // ep_poll_callback: only a wake-up carrying an event of interest (or ERR/HUP) queues the item.
+      it.waiter = { mask: 0xffffffff, wake: (ev) => {
+        if (ev & (it.events | POLLERR | POLLHUP | POLLNVAL)) this.markReady(it);
+      } };
       sock.wait.add(it.waiter);
       this.items.set(fd, it);
       if (this.eventsOf(it)) this.markReady(it);
@@ -63,14 +73,11 @@ export class EpollInstance {
       this.remove(existing);
       return null;
     }
-    if (op === EPOLL_CTL_MOD) {
-      if (!event) return 'EFAULT';
-      existing.events = event.events >>> 0;
-      existing.data = event.data ?? fd;
-      if (this.eventsOf(existing)) this.markReady(existing);
-      return null;
-    }
-    return 'EINVAL';
+    if (!event) return 'EFAULT';
+    existing.events = event.events >>> 0;
+    existing.data = event.data ?? fd;
+    if (this.eventsOf(existing)) this.markReady(existing);
+    return null;
   }
 
   private remove(it: Item): void {

@@ -104,7 +104,7 @@ export function setOption(s: OpenSocket, level: number, name: number, value: Opt
   throw new SocketError('ENOPROTOOPT', sys, `level ${level} on a ${s.endpoint.kind} socket`);
 }
 
-export function getOption(s: OpenSocket, level: number, name: number): OptionValue {
+export function getOption(s: OpenSocket, level: number, name: number, t: Transports): OptionValue {
   const sys = 'getsockopt';
   const ep = s.endpoint.ep;
   if (level === C.SOL_SOCKET) {
@@ -148,7 +148,7 @@ export function getOption(s: OpenSocket, level: number, name: number): OptionVal
   if (level === C.IPPROTO_IP) {
     switch (name) {
       case C.IP_TTL:
-        return ep.ttl >= 0 ? ep.ttl : 64;
+        return ep.ttl >= 0 ? ep.ttl : t.ip.defaultTtl; // uc_ttl -1: the sysctl ip_default_ttl
       case C.IP_TOS:
         return ep.tos;
       case C.IP_HDRINCL:

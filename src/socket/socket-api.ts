@@ -7,6 +7,7 @@ import * as C from './constants.js';
 import { OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
 import { sleep, waitOn } from './wait.js';
+import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { getOption, setOption, type OptionValue } from './options.js';
 
@@ -116,13 +117,20 @@ export class SocketApi {
     return out;
   }
 
-  /** Blocks until `s` signals something in `mask` or its timeout passes (EAGAIN). */
-  private async block(s: OpenSocket, mask: number, timeoutMs: number, what: string): Promise<void> {
+  /**
+   * Blocks until `s` signals something in `mask` or the absolute `deadline` passes (EAGAIN).
+   * The deadline is fixed by the caller once per call, so spurious wake-ups do not restart
+   * an SO_RCVTIMEO wait (Linux keeps the remaining timeo across sleeps).
+   */
+  private async block(s: OpenSocket, mask: number, deadline: number, what: string): Promise<void> {
+    const sys = what.slice(0, what.indexOf('('));
+    const left = deadline - this.t.ip.scheduler.now();
+    if (left <= 0) throw new SocketError('EAGAIN', sys, 'timed out');
     const id = this.blockSeq++;
     this.blocked.set(id, what);
     try {
-      const woken = await waitOn(this.t.ip.scheduler, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, timeoutMs > 0 ? timeoutMs : -1);
-      if (!woken) throw new SocketError('EAGAIN', what.slice(0, what.indexOf('(')), 'timed out');
+      const woken = await waitOn(this.t.ip.scheduler, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline === Infinity ? -1 : left);
+      if (!woken) throw new SocketError('EAGAIN', sys, 'timed out');
     } finally {
       this.blocked.delete(id);
     }
@@ -141,8 +149,9 @@ export class SocketApi {
       if (protocol !== 0 && protocol !== C.IPPROTO_UDP) throw new SocketError('EPROTONOSUPPORT', sys);
       s = new OpenSocket(domain, base, C.IPPROTO_UDP, { kind: 'udp', ep: this.t.udp.create() });
     } else if (base === C.SOCK_RAW) {
-      if (!this.privileged) throw new SocketError('EPERM', sys, 'raw sockets need CAP_NET_RAW');
+      // inet_create looks the protocol up before it checks CAP_NET_RAW.
       if (!Number.isInteger(protocol) || protocol <= 0 || protocol > 255) throw new SocketError('EPROTONOSUPPORT', sys);
+      if (!this.privileged) throw new SocketError('EPERM', sys, 'raw sockets need CAP_NET_RAW');
       s = new OpenSocket(domain, base, protocol, { kind: 'raw', ep: this.t.raw.open(protocol) });
     } else if (base === C.SOCK_STREAM) {
       if (protocol !== 0 && protocol !== C.IPPROTO_TCP) throw new SocketError('EPROTONOSUPPORT', sys);
@@ -199,7 +208,10 @@ export class SocketApi {
       const a = toInet(addr, sys);
       if (e.kind === 'udp') this.t.udp.connect(e.ep, a.addr, a.port);
       else {
-        if (!this.t.ip.routeTo(a.addr)) throw new EndpointError('ENETUNREACH');
+        // Raw sockets connect through ip4_datagram_connect too: route, then the broadcast check.
+        const route = this.t.ip.routeTo(a.addr);
+        if (!route) throw new EndpointError('ENETUNREACH');
+        if ((route.broadcast || isLimitedBroadcast(a.addr)) && !e.ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
         e.ep.remoteAddr = a.addr;
       }
     } catch (err) {
@@ -239,8 +251,10 @@ export class SocketApi {
     return this.doSend('write', fd, data, 0, null);
   }
 
-  private async doSend(sys: string, fd: number, data: Uint8Array, _flags: number, addr: SockAddr | null): Promise<number> {
+  private async doSend(sys: string, fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
     const s = this.sock(fd, sys);
+    // udp_sendmsg / raw_sendmsg: "Mirror BSD error message compatibility".
+    if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EOPNOTSUPP', sys, 'MSG_OOB on a datagram socket');
     checkData(data, sys);
     const dst = addr ? toInet(addr, sys) : null;
     const e = s.endpoint;
@@ -273,25 +287,34 @@ export class SocketApi {
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
     const peek = (flags & C.MSG_PEEK) !== 0;
     const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0;
+    const udp = s.endpoint.kind === 'udp';
+    const deadline = s.rcvTimeoMs > 0 ? this.t.ip.scheduler.now() + s.rcvTimeoMs : Infinity;
     for (;;) {
       if (s.closed) throw new SocketError('EBADF', sys);
       const ep = s.endpoint.ep;
+      // A pending error (sk_err) is reported before queued data on UDP (Linux __skb_recv_udp
+      // checks sock_error first), after it on raw sockets (__skb_recv_datagram).
+      if (udp && ep.pendingError) throw new SocketError(this.takeError(s), sys);
       const item = peek ? ep.queue.peek() : ep.queue.shift();
       if (item) {
+        // A datagram longer than `length` is truncated; the rest is discarded (MSG_TRUNC semantics).
         const data = item.data.length > length ? item.data.subarray(0, length) : item.data;
-        const from = s.endpoint.kind === 'udp' ? fromInet(item.meta.addr, item.meta.port) : fromInet(item.meta.addr, 0);
+        const from = udp ? fromInet(item.meta.addr, item.meta.port) : fromInet(item.meta.addr, 0);
         return [peek ? data.slice() : data, from];
       }
-      // Queued data first, then a pending error (Linux __skb_recv_udp), then EOF after SHUT_RD.
-      const err = ep.pendingError;
-      if (err) {
-        ep.pendingError = null;
-        throw new SocketError(err, sys);
-      }
+      if (ep.pendingError) throw new SocketError(this.takeError(s), sys);
+      // EOF once the queue is empty after SHUT_RD (__skb_wait_for_more_packets: RCV_SHUTDOWN).
       if (ep.shutRead) return [new Uint8Array(0), fromInet(0, 0)];
       if (dontwait) throw new SocketError('EAGAIN', sys);
-      await this.block(s, POLLIN, s.rcvTimeoMs, `${sys}(${fd})`);
+      await this.block(s, POLLIN, deadline, `${sys}(${fd})`);
     }
+  }
+
+  private takeError(s: OpenSocket): ErrnoCode {
+    const ep = s.endpoint.ep;
+    const err = ep.pendingError!;
+    ep.pendingError = null;
+    return err;
   }
 
   // ---- teardown ------------------------------------------------------------
@@ -337,7 +360,7 @@ export class SocketApi {
 
   getsockopt(fd: number, level: number, name: number): OptionValue {
     const s = this.sock(fd, 'getsockopt');
-    return getOption(s, level, name);
+    return getOption(s, level, name, this.t);
   }
 
   fcntl(fd: number, cmd: number, arg = 0): number {
@@ -362,8 +385,8 @@ export class SocketApi {
   // ---- readiness -----------------------------------------------------------
 
   private revents(p: PollFd): number {
-    const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds[p.fd] : undefined;
-    if (p.fd < 0) return 0; // poll(2): negative fds are ignored
+    if (typeof p.fd === 'number' && p.fd < 0) return 0; // poll(2): negative fds are ignored
+    const d = typeof p.fd === 'number' ? this.fds[p.fd] : undefined;
     if (!d) return POLLNVAL;
     // POLLERR and POLLHUP are always reported, asked for or not.
     return d.readiness() & (p.events | POLLERR | POLLHUP);
@@ -373,6 +396,8 @@ export class SocketApi {
   async poll(fds: PollFd[], timeout: number): Promise<PollFd[]> {
     if (!Array.isArray(fds)) throw new SocketError('EFAULT', 'poll');
     if (fds.length > this.maxFds) throw new SocketError('EINVAL', 'poll', 'more entries than RLIMIT_NOFILE');
+    // Each entry is a struct pollfd the kernel writes revents into: anything else is a bad address.
+    for (const p of fds) if (typeof p !== 'object' || p === null || !Object.isExtensible(p)) throw new SocketError('EFAULT', 'poll', 'entries must be { fd, events }');
     const deadline = timeout >= 0 ? this.t.ip.scheduler.now() + timeout : Infinity;
     for (;;) {
       let ready = 0;
@@ -384,7 +409,7 @@ export class SocketApi {
       if (ready > 0 || left <= 0) return fds;
       const queues = [];
       for (const p of fds) {
-        const d = this.fds[p.fd];
+        const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds[p.fd] : undefined;
         if (d) queues.push(d.wait);
       }
       const id = this.blockSeq++;
@@ -401,7 +426,21 @@ export class SocketApi {
    * select(2) over fd lists: resolves to [readable, writable, exceptional].
    * timeout in ms; null or negative waits forever.
    */
-  async select(readfds: number[], writefds: number[], exceptfds: number[], timeout: number | null): Promise<[number[], number[], number[]]> {
+  async select(
+    readfds: number[] | null,
+    writefds: number[] | null,
+    exceptfds: number[] | null,
+    timeout: number | null,
+  ): Promise<[number[], number[], number[]]> {
+    // A null set is an empty one, as a NULL fd_set pointer in C; anything else is a bad address.
+    const set = (v: unknown): number[] => {
+      if (v === null || v === undefined) return [];
+      if (!Array.isArray(v)) throw new SocketError('EFAULT', 'select', 'fd sets must be arrays of descriptors');
+      return v as number[];
+    };
+    readfds = set(readfds);
+    writefds = set(writefds);
+    exceptfds = set(exceptfds);
     const all = new Map<number, number>();
     for (const fd of readfds) all.set(fd, (all.get(fd) ?? 0) | POLLIN);
     for (const fd of writefds) all.set(fd, (all.get(fd) ?? 0) | POLLOUT);
@@ -430,9 +469,10 @@ export class SocketApi {
 
   epoll_ctl(epfd: number, op: number, fd: number, event?: EpollEvent): void {
     const sys = 'epoll_ctl';
+    // Linux do_epoll_ctl: EBADF for either descriptor before EINVAL for the wrong kind.
     const ep = this.descriptor(epfd, sys);
-    if (!(ep instanceof EpollInstance)) throw new SocketError('EINVAL', sys, 'not an epoll descriptor');
     const target = this.descriptor(fd, sys);
+    if (!(ep instanceof EpollInstance)) throw new SocketError('EINVAL', sys, 'not an epoll descriptor');
     if (target === ep) throw new SocketError('EINVAL', sys, 'an epoll instance cannot watch itself');
     if (target instanceof EpollInstance) throw new SocketError('EPERM', sys, 'nested epoll is not supported');
     const code: ErrnoCode | null = ep.ctl(op, fd, target, event);

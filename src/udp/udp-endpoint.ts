@@ -1,5 +1,5 @@
 import { DatagramQueue } from '../storage/datagram-queue.js';
-import { WaitQueue, POLLIN, POLLOUT, POLLERR } from '../stack/events.js';
+import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP } from '../stack/events.js';
 import type { ErrnoCode } from '../stack/errno.js';
 
 /** Where a datagram came from: uint32 address and port. */
@@ -20,6 +20,8 @@ export class UdpEndpoint {
   remotePort = 0;
   /** The local address was chosen by bind() (not filled in by connect()). */
   boundAddr = false;
+  /** The port was chosen by bind() with a non-zero port (Linux SOCK_BINDPORT_LOCK). */
+  boundPort = false;
   reuseAddr = false;
   reusePort = false;
   broadcast = false;
@@ -41,10 +43,12 @@ export class UdpEndpoint {
     return this.remotePort !== 0 || this.remoteAddr !== 0;
   }
 
-  /** poll(2) bits: readable with data or EOF after SHUT_RD, always writable, error pending. */
+  /** poll(2) bits as Linux datagram_poll: readable with data or EOF after SHUT_RD, always writable, error pending. */
   readiness(): number {
     let ev = POLLOUT;
-    if (this.queue.length > 0 || this.shutRead) ev |= POLLIN;
+    if (this.queue.length > 0) ev |= POLLIN;
+    if (this.shutRead) ev |= POLLIN | POLLRDHUP;
+    if (this.shutRead && this.shutWrite) ev |= POLLHUP;
     if (this.pendingError) ev |= POLLERR;
     return ev;
   }

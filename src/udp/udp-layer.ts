@@ -83,11 +83,13 @@ export class UdpLayer implements ProtocolHandler {
 
   /** bind(2): RFC 1122 §4.1.3.1 ports; Linux's EACCES, EADDRINUSE, EADDRNOTAVAIL, EINVAL. */
   bind(ep: UdpEndpoint, addr: number, port: number, privileged: boolean): void {
-    if (ep.localPort !== 0) throw new EndpointError('EINVAL', 'socket is already bound');
+    // Linux __inet_bind checks the address, then privilege, then a double bind (EINVAL).
     if (addr !== 0 && !this.host.isLocalAddress(addr) && !this.host.isBroadcastAddress(addr) && !isMulticastIPv4(addr)) {
       throw new EndpointError('EADDRNOTAVAIL', 'address is not local');
     }
     if (port !== 0 && port < PRIVILEGED_BELOW && !privileged) throw new EndpointError('EACCES', `port ${port} needs privilege`);
+    if (ep.localPort !== 0) throw new EndpointError('EINVAL', 'socket is already bound');
+    const explicitPort = port !== 0;
     if (port === 0) {
       port = pickEphemeralPort(this.host.rng, (p) => this.conflicts(ep, addr, p) || this.portInUse(p));
       if (port === 0) throw new EndpointError('EAGAIN', 'no ephemeral port free');
@@ -97,6 +99,7 @@ export class UdpLayer implements ProtocolHandler {
     ep.localAddr = addr;
     ep.localPort = port;
     ep.boundAddr = addr !== 0;
+    ep.boundPort = explicitPort;
     this.hash(ep);
   }
 
@@ -111,24 +114,32 @@ export class UdpLayer implements ProtocolHandler {
     if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
     this.autobind(ep);
     if (!ep.boundAddr) ep.localAddr = route.src;
+    // A pending error survives the new association (ip4_datagram_connect leaves sk_err alone).
     ep.remoteAddr = addr;
     ep.remotePort = port;
-    ep.pendingError = null;
   }
 
-  /** connect(AF_UNSPEC): dissolves the association; the port stays bound. */
+  /**
+   * connect(AF_UNSPEC): dissolves the association (Linux __udp_disconnect). An address or
+   * port that bind() did not set explicitly is released: an autobound port is unhashed.
+   */
   disconnect(ep: UdpEndpoint): void {
     ep.remoteAddr = 0;
     ep.remotePort = 0;
     if (!ep.boundAddr) ep.localAddr = 0;
+    if (!ep.boundPort && ep.localPort !== 0) {
+      this.unhash(ep);
+      ep.localPort = 0;
+    }
   }
 
   /** sendto(2). Returns the bytes sent; throws EndpointError like udp_sendmsg. */
   sendto(ep: UdpEndpoint, data: Uint8Array, dst: PeerAddr | null): number {
-    if (ep.shutWrite) throw new EndpointError('EPIPE');
-    const err = ep.takeError();
-    if (err) throw new EndpointError(err);
-    if (data.length > MAX_UDP_PAYLOAD) throw new EndpointError('EMSGSIZE', `${data.length} > ${MAX_UDP_PAYLOAD} bytes`);
+    // Checks in Linux's order: inet_send_prepare autobinds; udp_sendmsg checks the length
+    // and the destination, routes, refuses broadcast; ip_append_data the size limit;
+    // sock_alloc_send_skb a pending error (sk_err), then SEND_SHUTDOWN (EPIPE).
+    this.autobind(ep);
+    if (data.length > 0xffff) throw new EndpointError('EMSGSIZE', `${data.length} > 65535 bytes`);
     let addr: number;
     let port: number;
     if (dst) {
@@ -146,7 +157,10 @@ export class UdpLayer implements ProtocolHandler {
       throw new EndpointError('ENETUNREACH');
     }
     if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
-    this.autobind(ep);
+    if (data.length > MAX_UDP_PAYLOAD) throw new EndpointError('EMSGSIZE', `${data.length} > ${MAX_UDP_PAYLOAD} bytes`);
+    const err = ep.takeError();
+    if (err) throw new EndpointError(err);
+    if (ep.shutWrite) throw new EndpointError('EPIPE');
     const src = ep.localAddr !== 0 && !this.host.isBroadcastAddress(ep.localAddr) && !isMulticastIPv4(ep.localAddr) ? ep.localAddr : route.src;
     const len = UDP_HEADER_LEN + data.length;
     const pkt = new Uint8Array(HEADROOM + len);
