@@ -6,8 +6,8 @@ export function newCounters() {
   return {
     link: { inFrames: 0, inTruncated: 0, inNotForUs: 0, inUnknownEthertype: 0, outFrames: 0 },
     arp: {
-      inRequests: 0, inReplies: 0, inErrors: 0, inGratuitous: 0, outRequests: 0, outReplies: 0,
-      resolveFailures: 0, queueDrops: 0, rateLimited: 0,
+      inRequests: 0, inReplies: 0, inErrors: 0, inGratuitous: 0, inConflicts: 0, outRequests: 0, outReplies: 0,
+      resolveFailures: 0, queueDrops: 0, rateLimited: 0, tableOverflows: 0,
     },
     ip: {
       inReceives: 0, inHdrErrors: 0, inCsumErrors: 0, inAddrErrors: 0, inTruncatedPkts: 0,

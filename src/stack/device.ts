@@ -17,8 +17,9 @@ export interface NetDevice {
   /** Installs the function that receives every frame arriving on this device. */
   setReceiver(receiver: (frame: Uint8Array) => void): void;
   /**
-   * True when frames need no IP/UDP/TCP checksums computed or verified on this device
-   * (like Linux loopback's checksum offload). Optional; false when absent.
+   * True when frames need no UDP/TCP checksums computed, and no checksums verified, on this
+   * device (like Linux loopback's checksum offload). The IP header checksum is still
+   * written on output, as Linux does. Optional; false when absent.
    */
   readonly checksumOffload?: boolean;
 }

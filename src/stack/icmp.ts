@@ -127,7 +127,8 @@ export class IcmpService {
     }
     const len = icmpv4Length(repr);
     const pkt = new Uint8Array(HEADROOM + len);
-    emitIcmpv4(repr, pkt, HEADROOM, !route.offload);
+    // Always checksummed (Linux icmp_push_reply): a pinger on loopback verifies it too.
+    emitIcmpv4(repr, pkt, HEADROOM, true);
     this.host.counters.icmp.outMsgs++;
     this.host.output(pkt, { src: src || route.src, dst, protocol: IP_PROTO_ICMP, ttl: this.host.defaultTtl }, route);
     return true;
@@ -152,12 +153,12 @@ export class IcmpService {
 
   /**
    * Sends an ICMP error about `pkt` (IP header at 0) unless RFC 1122 §3.2.2 forbids it:
-   * not about an ICMP error, a non-initial fragment, a broadcast/multicast destination, or
-   * a source that does not name a single host.
+   * not about an ICMP error, a non-initial fragment, a broadcast/multicast destination
+   * (IP or link layer), or a source that does not name a single host.
    */
   private error(pkt: Uint8Array, h: Ipv4Repr, type: number, code: number, extra: number, counter: 'outDestUnreachs' | 'outTimeExcds' | 'outParmProbs'): void {
     if (h.fragmentOffset !== 0) return;
-    if (this.host.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst)) return;
+    if (this.host.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || this.host.receivedAsLinkBroadcast) return;
     const s = h.src;
     if (s === 0 || isLimitedBroadcast(s) || isMulticastIPv4(s) || isClassE(s) || this.host.isBroadcastAddress(s)) return;
     if (h.protocol === IP_PROTO_ICMP && pkt.length > h.headerLength && isIcmpError(pkt[h.headerLength]!)) return;
@@ -168,7 +169,9 @@ export class IcmpService {
     else repr = { kind: 'param-problem', pointer: extra, original };
     // Source: our address the datagram was sent to, else the route's choice (a router's outgoing interface).
     const src = this.host.isLocalAddress(h.dst) ? h.dst : 0;
-    if (this.send(repr, src, h.src, true)) this.host.counters.icmp[counter]++;
+    // Linux icmpv4_mask_allow: "Don't limit PMTU discovery" — fragmentation needed is exempt.
+    const limited = !(type === ICMP_DEST_UNREACH && code === UNREACH_FRAG_NEEDED);
+    if (this.send(repr, src, h.src, limited)) this.host.counters.icmp[counter]++;
   }
 
   portUnreachable(pkt: Uint8Array, h: Ipv4Repr): void {

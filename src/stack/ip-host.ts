@@ -11,7 +11,7 @@ import type { Rng } from '../time/rng.js';
 import { WireError } from '../wire/error.js';
 import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet } from '../wire/ethernet.js';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
-import { IPV4_HEADER_LEN, IP_PROTO_ICMP, emitIpv4, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, emitIpv4, fillIpv4Checksum, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import {
   BROADCAST_MAC, isBroadcastMac, isClassE, isLimitedBroadcast, isLoopbackIPv4, isMulticastIPv4,
   isMulticastMac, macEquals,
@@ -55,7 +55,7 @@ export interface RouteResult {
   src: number;
   /** The destination is a broadcast address on the outgoing link. */
   broadcast: boolean;
-  /** No checksums needed (loopback or an offloading device). */
+  /** No transport (UDP/TCP) checksums needed: loopback or an offloading device. The IP header checksum is always computed. */
   offload: boolean;
 }
 
@@ -94,6 +94,8 @@ export class IpHost {
   forwarding: boolean;
   defaultTtl: number;
   private ipId: number;
+  /** The frame being processed arrived as a link-layer broadcast or multicast. */
+  private linkGroup = false;
   private loopQueue: Uint8Array[] = [];
   private loopTimer = new Timer(() => this.drainLoopback());
 
@@ -118,6 +120,8 @@ export class IpHost {
       opts.neighbor,
     );
     this.reassembler = new Reassembler(scheduler, opts.reassembly, (first) => {
+      // Linux ip_expire counts both ReasmFails and ReasmTimeout.
+      this.counters.ip.reasmFails++;
       this.counters.ip.reasmTimeout++;
       // RFC 1122 §3.3.2: time exceeded (fragment reassembly) only if fragment zero arrived.
       if (first) this.icmp.reassemblyTimeout(first.header, first.payloadStart);
@@ -215,14 +219,16 @@ export class IpHost {
       src: o.src,
       dst: o.dst,
     };
+    // The header checksum is always computed, loopback included, as Linux's ip_send_check
+    // does: offload only ever covers transport checksums, and raw sockets read the header.
     if (!route.iface) {
-      emitIpv4(hdr, pkt, ETH_HEADER_LEN, false);
+      emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
       this.loopback(pkt.subarray(ETH_HEADER_LEN));
       return null;
     }
     const iface = route.iface;
     if (total <= iface.mtu) {
-      emitIpv4(hdr, pkt, ETH_HEADER_LEN, !iface.offload);
+      emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
       this.linkOutput(iface, pkt, route);
       return null;
     }
@@ -253,7 +259,7 @@ export class IpHost {
         { ...hdr, totalLength: IPV4_HEADER_LEN + n, fragmentOffset: baseOffset + off, moreFragments: last ? lastMore : true },
         frag,
         ETH_HEADER_LEN,
-        !iface.offload,
+        true,
       );
       this.counters.ip.fragCreates++;
       this.linkOutput(iface, frag, route);
@@ -264,9 +270,10 @@ export class IpHost {
   /** Picks the destination MAC (broadcast, multicast map, or ARP) and transmits. */
   private linkOutput(iface: Interface, frame: Uint8Array, route: RouteResult): void {
     if (route.broadcast) {
-      this.transmitFrame(iface, frame, BROADCAST_MAC);
-      // Linux loops link broadcasts back to local sockets too (ip_mc_output).
+      // Linux loops link broadcasts back to local sockets too (ip_mc_output). Copied before
+      // transmit: the device owns the frame from then on.
       this.loopback(frame.slice(ETH_HEADER_LEN));
+      this.transmitFrame(iface, frame, BROADCAST_MAC);
       return;
     }
     const dst = route.nextHop;
@@ -310,8 +317,14 @@ export class IpHost {
       return;
     }
     const type = (frame[12]! << 8) | frame[13]!;
-    if (type === ETHERTYPE_IPV4) this.ipInput(iface, frame.subarray(ETH_HEADER_LEN));
-    else if (type === ETHERTYPE_ARP) this.arpInput(iface, frame);
+    if (type === ETHERTYPE_IPV4) {
+      this.linkGroup = isMulticastMac(frame, 0);
+      try {
+        this.ipInput(iface, frame.subarray(ETH_HEADER_LEN));
+      } finally {
+        this.linkGroup = false;
+      }
+    } else if (type === ETHERTYPE_ARP) this.arpInput(iface, frame);
     else l.inUnknownEthertype++;
   }
 
@@ -326,16 +339,41 @@ export class IpHost {
     if (arp.op === ARP_REQUEST) a.inRequests++;
     else a.inReplies++;
     if (macEquals(arp.senderMac, 0, iface.mac, 0)) return; // our own broadcast
-    if (isBroadcastMac(arp.senderMac, 0) || isMulticastMac(arp.senderMac, 0) || isMulticastIPv4(arp.senderIp)) {
+    // A group MAC or a martian sender or target address names no station (Linux arp_process
+    // drops them through its route checks of sip and tip).
+    const sip = arp.senderIp;
+    const tip = arp.targetIp;
+    if (
+      isMulticastMac(arp.senderMac, 0) ||
+      isMulticastIPv4(sip) || isClassE(sip) || isLoopbackIPv4(sip) ||
+      isMulticastIPv4(tip) || isClassE(tip) || isLoopbackIPv4(tip)
+    ) {
       a.inErrors++;
       return;
     }
-    const forUs = arp.targetIp === iface.address;
-    if (arp.senderIp === arp.targetIp) a.inGratuitous++;
-    if (arp.senderIp !== 0) this.neighbors.learn(iface, arp.senderIp, arp.senderMac, forUs);
-    if (forUs && arp.op === ARP_REQUEST && arp.senderIp !== arp.targetIp) {
+    // Someone else claims one of our addresses: an address conflict, never a neighbour
+    // (Linux: the local sip fails ip_route_input and no entry is made).
+    if (sip !== 0 && this.isLocalAddress(sip)) {
+      a.inConflicts++;
+      return;
+    }
+    const forUs = tip === iface.address;
+    if (sip === tip) a.inGratuitous++;
+    // RFC 826 merge: existing entries are always updated; a new one only for a request to us.
+    // An unsolicited reply creates nothing (Linux arp_accept = 0: no cache poisoning by replies).
+    if (sip !== 0) this.neighbors.learn(iface, sip, arp.senderMac, forUs && arp.op === ARP_REQUEST);
+    if (forUs && arp.op === ARP_REQUEST && sip !== tip) {
       this.sendArp(iface, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
     }
+  }
+
+  /**
+   * True while the datagram being processed came in a link-layer broadcast or multicast
+   * frame: no ICMP error may answer it (RFC 1122 §3.2.2) and a router must not forward it
+   * (RFC 1812 §5.3.4; Linux ip_forward drops pkt_type != PACKET_HOST).
+   */
+  get receivedAsLinkBroadcast(): boolean {
+    return this.linkGroup;
   }
 
   /** Queues a datagram (IP header at 0) for local delivery in a later timer tick. */
@@ -355,9 +393,12 @@ export class IpHost {
     if (iface === null) return true; // looped back by ourselves
     if (isLimitedBroadcast(dst)) return true;
     if (dst === 0xe0000001) return true; // 224.0.0.1 all-hosts (RFC 1112)
+    // The broadcast address of any of our subnets is ours (Linux's local table has a
+    // broadcast route for each): a router delivers a directed broadcast to itself and does
+    // not forward it (RFC 2644 §3: off by default, so no smurf amplifier).
     for (const i of this.interfaces) {
       if (i.address === dst) return true;
-      if (i.index === iface.index && i.prefix < 31 && i.broadcast === dst) return true;
+      if (i.prefix < 31 && i.broadcast === dst) return true;
     }
     return false;
   }
@@ -369,35 +410,50 @@ export class IpHost {
     const verify = iface ? !iface.offload : false;
     const h = parseIpv4(data, 0, data.length, verify);
     if (h instanceof WireError) {
+      // Linux ip_rcv_core: a total length beyond the frame is InTruncatedPkts; a frame too
+      // short for the header itself, like every other header fault, is InHdrErrors.
+      if (h.kind === 'truncated' && data.length >= IPV4_HEADER_LEN && data.length >= (data[0]! & 0x0f) * 4) {
+        c.inTruncatedPkts++;
+        return;
+      }
       if (h.kind === 'bad-checksum') c.inCsumErrors++;
-      if (h.kind === 'truncated') c.inTruncatedPkts++;
       c.inHdrErrors++;
       return;
     }
     const src = h.src;
     // RFC 1122 §3.2.1.3: a source that is broadcast, multicast or class E is discarded;
-    // 127/8 from the wire is a martian (RFC 1122 §3.2.1.3 (g)).
+    // 127/8 from the wire is a martian (g); 0/8 ("this network", (a)/(b)) may only be the
+    // source of a limited broadcast, as in a DHCP discover (Linux ip_route_input_slow).
     if (
       isMulticastIPv4(src) || isLimitedBroadcast(src) || isClassE(src) ||
-      (iface !== null && (isLoopbackIPv4(src) || (iface.prefix < 31 && src === iface.broadcast)))
+      (iface !== null && (
+        isLoopbackIPv4(src) || (iface.prefix < 31 && src === iface.broadcast) ||
+        (src >>> 24 === 0 && !isLimitedBroadcast(h.dst))
+      ))
     ) {
       c.inAddrErrors++;
       return;
     }
     const pkt = data.length === h.totalLength ? data : data.subarray(0, h.totalLength);
     if (!this.acceptsDestination(h.dst, iface)) {
-      if (this.forwarding && iface !== null && !isMulticastIPv4(h.dst) && !isLoopbackIPv4(h.dst)) this.forward(iface, pkt, h);
+      // RFC 1812 §5.3.7: never forward to a martian destination (0/8, 127/8, class E) or a group.
+      const d = h.dst;
+      const martian = d >>> 24 === 0 || isLoopbackIPv4(d) || isClassE(d) || isMulticastIPv4(d);
+      if (this.forwarding && iface !== null && !martian) this.forward(iface, pkt, h);
       else c.inAddrErrors++;
       return;
     }
     if (h.moreFragments || h.fragmentOffset !== 0) {
       c.reasmReqds++;
-      const before = this.reassembler.counters.fails;
+      const rc = this.reassembler.counters;
+      const fails = rc.fails;
+      const overlaps = rc.overlaps;
       const whole = this.reassembler.input({
         src: h.src, dst: h.dst, protocol: h.protocol, id: h.id, offset: h.fragmentOffset, more: h.moreFragments,
         payload: pkt.subarray(h.headerLength), header: pkt.subarray(0, h.headerLength),
       });
-      c.reasmFails += this.reassembler.counters.fails - before;
+      c.reasmFails += rc.fails - fails;
+      c.reasmOverlaps += rc.overlaps - overlaps;
       if (!whole) return;
       c.reasmOKs++;
       const hl = whole.header.length;
@@ -409,6 +465,7 @@ export class IpHost {
       joined[3] = total & 0xff;
       joined[6] = 0;
       joined[7] = 0;
+      fillIpv4Checksum(joined, 0, hl); // Linux ip_frag_reasm: ip_send_check on the rebuilt header
       this.deliver(joined, { ...h, totalLength: total, moreFragments: false, fragmentOffset: 0, headerLength: hl }, iface);
       return;
     }
@@ -435,9 +492,9 @@ export class IpHost {
   }
 
   /** RFC 1812 §5.2: forward with TTL decrement, ICMP time exceeded / unreachable / frag needed. */
-  private forward(inIface: Interface, pkt: Uint8Array, h: Ipv4Repr): void {
+  private forward(_inIface: Interface, pkt: Uint8Array, h: Ipv4Repr): void {
     const c = this.counters.ip;
-    if (isLimitedBroadcast(h.dst) || (inIface.prefix < 31 && h.dst === inIface.broadcast)) {
+    if (this.linkGroup || isLimitedBroadcast(h.dst)) {
       c.inAddrErrors++;
       return;
     }
@@ -467,20 +524,13 @@ export class IpHost {
     const ipOff = ETH_HEADER_LEN;
     frame[ipOff + 8] = h.ttl - 1;
     if (hl === IPV4_HEADER_LEN && pkt.length <= out.mtu) {
-      emitIpv4({ ...h, ttl: h.ttl - 1 }, frame, ipOff, !out.offload);
+      emitIpv4({ ...h, ttl: h.ttl - 1 }, frame, ipOff, true);
       this.linkOutput(out, frame, r);
       return;
     }
     if (pkt.length <= out.mtu) {
       // Options present: recompute the checksum over the whole header.
-      frame[ipOff + 10] = 0;
-      frame[ipOff + 11] = 0;
-      let sum = 0;
-      for (let i = 0; i < hl; i += 2) sum += (frame[ipOff + i]! << 8) | frame[ipOff + i + 1]!;
-      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-      const ck = ~sum & 0xffff;
-      frame[ipOff + 10] = ck >>> 8;
-      frame[ipOff + 11] = ck & 0xff;
+      fillIpv4Checksum(frame, ipOff, hl);
       this.linkOutput(out, frame, r);
       return;
     }
@@ -496,7 +546,7 @@ export class IpHost {
     if (handler?.icmpError) handler.icmpError(report);
   }
 
-  /** A transmitted frame's source interface by index. */
+  /** The interface named `name` (eth0, eth1, …). */
   interfaceByName(name: string): Interface | undefined {
     return this.interfaces.find((i) => i.name === name);
   }

@@ -12,6 +12,8 @@ export interface NeighborOptions {
   probes: number;
   /** Bytes of packets held per unresolved neighbour (unres_qlen_bytes: 212992). */
   queueBytes: number;
+  /** Hard cap on entries (gc_thresh3: 1024): bounded memory under a scan or an ARP flood. */
+  maxEntries: number;
 }
 
 export const DEFAULT_NEIGHBOR_OPTIONS: NeighborOptions = {
@@ -19,6 +21,7 @@ export const DEFAULT_NEIGHBOR_OPTIONS: NeighborOptions = {
   retransMs: 1_000,
   probes: 3,
   queueBytes: 212_992,
+  maxEntries: 1024,
 };
 
 interface Entry {
@@ -86,10 +89,13 @@ export class NeighborCache {
       return;
     }
     if (!e) {
-      e = { ifindex: iface.index, ip, mac: null, expires: 0, probesSent: 0, queue: [], queuedBytes: 0, timer: null! };
-      const entry = e;
-      e.timer = new Timer(() => this.retransmit(entry));
-      this.entries.set(k, e);
+      const created = this.create(k, iface.index, ip);
+      if (!created) {
+        // Linux neigh_create fails past gc_thresh3 and ip_finish_output2 drops the packet.
+        this.counters.arp.tableOverflows++;
+        return;
+      }
+      e = created;
     }
     if (e.queuedBytes + frame.length > this.opts.queueBytes) {
       // Linux drops the oldest queued packet to make room (neigh_resolve_output / __neigh_event_send).
@@ -112,6 +118,40 @@ export class NeighborCache {
     } else {
       this.counters.arp.rateLimited++;
     }
+  }
+
+  /**
+   * A new INCOMPLETE entry, or null when the table is full of entries still resolving.
+   * At the cap, like Linux's neigh_forced_gc, entries nobody waits on are dropped first:
+   * every expired one, else the oldest resolved one (it is simply re-resolved when needed).
+   */
+  private create(k: number, ifindex: number, ip: number): Entry | null {
+    if (this.entries.size >= this.opts.maxEntries && !this.collect()) return null;
+    const e: Entry = { ifindex, ip, mac: null, expires: 0, probesSent: 0, queue: [], queuedBytes: 0, timer: null! };
+    e.timer = new Timer(() => this.retransmit(e));
+    this.entries.set(k, e);
+    return e;
+  }
+
+  /** Frees room for one entry; false when every entry is still resolving. */
+  private collect(): boolean {
+    const now = this.scheduler.now();
+    let oldest: number | null = null;
+    let freed = false;
+    for (const [k, e] of this.entries) {
+      if (!e.mac || e.timer.armed) continue;
+      if (e.expires <= now) {
+        this.entries.delete(k);
+        freed = true;
+      } else if (oldest === null) {
+        oldest = k;
+      }
+    }
+    if (!freed && oldest !== null) {
+      this.entries.delete(oldest);
+      freed = true;
+    }
+    return freed;
   }
 
   private probe(e: Entry, iface: Interface): void {
@@ -142,19 +182,21 @@ export class NeighborCache {
   }
 
   /**
-   * Records `ip` -> `mac` learned from an ARP packet. `create` is true when the packet was
+   * Records `ip` -> `mac` learned from an ARP packet. `create` is true for a request
    * addressed to us (RFC 826: "merge flag" — existing entries are always updated, new ones
-   * only created when we are the target).
+   * only created when we are the target; like Linux, not for unsolicited replies).
    */
   learn(iface: Interface, ip: number, mac: Uint8Array, create: boolean): void {
     const k = NeighborCache.key(iface.index, ip);
     let e = this.entries.get(k);
     if (!e) {
       if (!create) return;
-      e = { ifindex: iface.index, ip, mac: null, expires: 0, probesSent: 0, queue: [], queuedBytes: 0, timer: null! };
-      const entry = e;
-      e.timer = new Timer(() => this.retransmit(entry));
-      this.entries.set(k, e);
+      const created = this.create(k, iface.index, ip);
+      if (!created) {
+        this.counters.arp.tableOverflows++;
+        return;
+      }
+      e = created;
     }
     e.mac = mac.slice(0, 6);
     e.expires = this.scheduler.now() + this.opts.reachableMs;
