@@ -102,7 +102,7 @@ class InFlight {
   seq = 0;
   held = false;
   constructor(fire: (f: InFlight) => void) {
-    this.timer = new Timer(() => fire(this));
+    this.timer = new Timer(() => fire(this), true);
   }
 }
 

@@ -3,8 +3,7 @@ import { HEADROOM } from '../stack/ip-host.js';
 import { EndpointError, type ErrnoCode } from '../stack/errno.js';
 import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP } from '../stack/events.js';
 import { DatagramQueue } from '../storage/datagram-queue.js';
-import { IPV4_HEADER_LEN, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
-import { WireError } from '../wire/error.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, type Ipv4Repr } from '../wire/ipv4.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { DEFAULT_RCVBUF, DEFAULT_SNDBUF } from '../udp/udp-endpoint.js';
 
@@ -83,7 +82,7 @@ export class RawLayer {
       if (ep.localAddr !== 0 && ep.localAddr !== h.dst) continue;
       if (ep.remoteAddr !== 0 && ep.remoteAddr !== h.src) continue;
       took = true;
-      if (ep.shutRead || !ep.queue.push(pkt.slice(), { addr: h.src, port: 0 })) {
+      if (!ep.queue.push(pkt.slice(), { addr: h.src, port: 0 })) {
         ep.drops++;
         this.host.counters.raw.rcvbufErrors++;
         continue;
@@ -106,7 +105,7 @@ export class RawLayer {
       throw new EndpointError(e);
     }
     let addr: number;
-    if (dst !== null) addr = dst;
+    if (dst !== null) addr = dst === 0 ? 0x7f000001 : dst; // 0.0.0.0 means this host (ip_route_output)
     else if (ep.remoteAddr !== 0) addr = ep.remoteAddr;
     else throw new EndpointError('EDESTADDRREQ');
     const route = this.host.routeTo(addr);
@@ -115,28 +114,39 @@ export class RawLayer {
       throw new EndpointError('ENETUNREACH');
     }
     if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
-    this.host.counters.raw.outPackets++;
+    let e: ErrnoCode | null;
+    let protocol = ep.protocol;
+    let body = data;
     if (ep.hdrincl) {
-      if (data.length < IPV4_HEADER_LEN || data.length > 0xffff) throw new EndpointError('EINVAL');
-      const h = parseIpv4(data, 0, data.length, false);
-      if (h instanceof WireError) throw new EndpointError('EINVAL', h.message);
-      // The stack writes a fresh 20-byte header from the caller's fields (IP options are not sent).
-      const body = data.subarray(h.headerLength, Math.min(data.length, h.totalLength));
+      // raw(7) IP_HDRINCL: total length and checksum are always filled in, source and id when
+      // zero; a datagram over the MTU is EMSGSIZE, not fragmented (raw_send_hdrinc).
+      const hl = ((data[0] ?? 0) & 0x0f) * 4;
+      if (data.length < IPV4_HEADER_LEN || data[0]! >> 4 !== 4 || hl < IPV4_HEADER_LEN || hl > data.length) throw new EndpointError('EINVAL', 'not an IPv4 header');
+      if (data.length > (route.iface ? route.iface.mtu : 0xffff)) throw new EndpointError('EMSGSIZE');
+      const rd32 = (o: number) => ((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!) >>> 0;
+      protocol = data[9]!;
+      body = data.subarray(hl); // the stack writes a fresh 20-byte header: IP options are not sent
       const pkt = new Uint8Array(HEADROOM + body.length);
       pkt.set(body, HEADROOM);
-      const e = this.host.output(pkt, {
-        src: h.src || route.src, dst: addr, protocol: h.protocol, ttl: h.ttl, tos: h.tos, df: h.dontFragment,
+      e = this.host.output(pkt, {
+        src: rd32(12) || route.src, dst: addr, protocol, ttl: data[8]!, tos: data[1]!,
+        df: (data[6]! & 0x40) !== 0, id: (data[4]! << 8) | data[5]!,
       }, route);
-      if (e) throw new EndpointError(e);
-      return data.length;
+    } else {
+      if (data.length > 0xffff - IPV4_HEADER_LEN) throw new EndpointError('EMSGSIZE');
+      const pkt = new Uint8Array(HEADROOM + data.length);
+      pkt.set(data, HEADROOM);
+      const src = ep.localAddr !== 0 && this.host.isLocalAddress(ep.localAddr) ? ep.localAddr : route.src;
+      const ttl = ep.ttl >= 0 ? ep.ttl : this.host.defaultTtl;
+      e = this.host.output(pkt, { src, dst: addr, protocol, ttl, tos: ep.tos }, route);
     }
-    if (data.length > 0xffff - IPV4_HEADER_LEN) throw new EndpointError('EMSGSIZE');
-    const pkt = new Uint8Array(HEADROOM + data.length);
-    pkt.set(data, HEADROOM);
-    const src = ep.localAddr !== 0 && this.host.isLocalAddress(ep.localAddr) ? ep.localAddr : route.src;
-    const ttl = ep.ttl >= 0 ? ep.ttl : this.host.defaultTtl;
-    const e = this.host.output(pkt, { src, dst: addr, protocol: ep.protocol, ttl, tos: ep.tos }, route);
     if (e) throw new EndpointError(e);
+    this.host.counters.raw.outPackets++;
+    if (protocol === IP_PROTO_ICMP && body.length > 0) {
+      // ICMP written by a program counts like the kernel's own (icmp_out_count).
+      this.host.counters.icmp.outMsgs++;
+      if (body[0] === 8) this.host.counters.icmp.outEchos++;
+    }
     return data.length;
   }
 }

@@ -206,21 +206,13 @@ export class Network {
         if (state !== 0) break;
         // Fire timers until one of them wakes an application call; only then yield to it.
         const w = sched.wakeups;
-        let fired = false;
-        for (;;) {
+        do {
           const next = sched.nextDeadline();
-          if (next === Infinity) {
-            // A timer that resolved a promise without bumping `wakeups` (a bare
-            // scheduler.after) may have unblocked a task: hop once before calling it a deadlock.
-            if (fired) break;
-            throw new Error(`net.run: deadlock — every task is blocked and no timer is pending (at ${clock.now().toFixed(3)} ms virtual time)${this.blockedReport()}`);
-          }
+          if (next === Infinity) throw new Error(`net.run: deadlock — every task is blocked and no timer is pending (at ${clock.now().toFixed(3)} ms virtual time)${this.blockedReport()}`);
           if (next > limit) throw new Error(`net.run: virtual time limit of ${this.opts.runLimitMs} ms reached with tasks still blocked${this.blockedReport()}`);
           clock.advanceTo(next);
           sched.runDue(next);
-          fired = true;
-          if (sched.wakeups !== w) break;
-        }
+        } while (sched.wakeups === w);
       }
     } finally {
       this.running = false;

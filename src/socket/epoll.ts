@@ -40,9 +40,12 @@ export class EpollInstance {
   }
 
   private markReady(it: Item): void {
-    if (it.ready || (it.events & ~(EPOLLET | EPOLLONESHOT)) === 0 && (it.events & EPOLLONESHOT) !== 0) return;
-    it.ready = true;
-    this.readyList.push(it);
+    if ((it.events & ~(EPOLLET | EPOLLONESHOT)) === 0 && (it.events & EPOLLONESHOT) !== 0) return; // disarmed
+    if (!it.ready) {
+      it.ready = true;
+      this.readyList.push(it);
+    }
+    // Like ep_poll_callback: wake pollers of the epoll fd even when the item was already listed.
     this.wait.notify(POLLIN);
   }
 

@@ -12,7 +12,7 @@ export type Endpoint = { kind: 'udp'; ep: UdpEndpoint } | { kind: 'raw'; ep: Raw
 export class OpenSocket {
   nonblocking = false;
   cloexec = false;
-  /** SO_RCVTIMEO / SO_SNDTIMEO in ms; 0 = block forever. */
+  /** SO_RCVTIMEO / SO_SNDTIMEO in ms; 0 = block forever, negative = never wait. */
   rcvTimeoMs = 0;
   sndTimeoMs = 0;
   keepalive = false;

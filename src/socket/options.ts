@@ -24,11 +24,12 @@ function timeval(v: OptionValue, sys: string): number {
   const { tv_sec, tv_usec } = v;
   if (!Number.isInteger(tv_sec) || !Number.isInteger(tv_usec)) throw new SocketError('EINVAL', sys);
   if (tv_usec < 0 || tv_usec >= 1_000_000) throw new SocketError('EDOM', sys); // sock_set_timeout
-  if (tv_sec < 0) return 0;
+  if (tv_sec < 0) return -1; // Linux stores 0: the call fails at once with EAGAIN
   return tv_sec * 1000 + tv_usec / 1000;
 }
 
 function toTimeval(ms: number): { tv_sec: number; tv_usec: number } {
+  if (ms < 0) return { tv_sec: 0, tv_usec: 0 };
   return { tv_sec: Math.floor(ms / 1000), tv_usec: Math.round((ms % 1000) * 1000) };
 }
 
@@ -54,12 +55,14 @@ export function setOption(s: OpenSocket, level: number, name: number, value: Opt
         return;
       case C.SO_RCVBUF: {
         // Linux doubles the value to allow for bookkeeping overhead, within rmem_max.
-        const v = Math.max(0, intValue(value, sys));
+        const raw = intValue(value, sys);
+        const v = raw < 0 ? RMEM_MAX : raw; // min_t(u32, val, rmem_max): negative is huge
         ep.queue.capacity = Math.max(Math.min(v, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
         return;
       }
       case C.SO_SNDBUF: {
-        const v = Math.max(0, intValue(value, sys));
+        const raw = intValue(value, sys);
+        const v = raw < 0 ? WMEM_MAX : raw;
         ep.sndbuf = Math.max(Math.min(v, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
         return;
       }

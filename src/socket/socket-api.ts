@@ -286,7 +286,7 @@ export class SocketApi {
     checkLength(length, sys);
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
     const peek = (flags & C.MSG_PEEK) !== 0;
-    const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0;
+    const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
     const udp = s.endpoint.kind === 'udp';
     const deadline = s.rcvTimeoMs > 0 ? this.t.ip.scheduler.now() + s.rcvTimeoMs : Infinity;
     for (;;) {

@@ -20,7 +20,7 @@ export function waitOn(sched: TimerScheduler, queues: readonly WaitQueue[], mask
     const waiter: Waiter = { mask, wake: () => finish(true) };
     for (const q of queues) q.add(waiter);
     if (timeoutMs >= 0) {
-      timer = new Timer(() => finish(false));
+      timer = new Timer(() => finish(false), true); // finish() counts the wake-up itself
       sched.armIn(timer, timeoutMs);
     }
   });
@@ -29,9 +29,7 @@ export function waitOn(sched: TimerScheduler, queues: readonly WaitQueue[], mask
 /** Sleeps on the stack's clock (virtual or real). */
 export function sleep(sched: TimerScheduler, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    sched.after(Math.max(0, ms), () => {
-      sched.wakeups++;
-      resolve();
-    });
+    // A plain (non-internal) timer: the scheduler counts its firing as a wake-up.
+    sched.after(Math.max(0, ms), resolve);
   });
 }

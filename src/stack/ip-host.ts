@@ -66,6 +66,8 @@ export interface IpSendOptions {
   ttl: number;
   tos?: number;
   df?: boolean;
+  /** IP identification; 0 or absent = the host picks one. */
+  id?: number;
 }
 
 export interface IpHostOptions {
@@ -97,7 +99,7 @@ export class IpHost {
   /** The frame being processed arrived as a link-layer broadcast or multicast. */
   private linkGroup = false;
   private loopQueue: Uint8Array[] = [];
-  private loopTimer = new Timer(() => this.drainLoopback());
+  private loopTimer = new Timer(() => this.drainLoopback(), true);
 
   constructor(
     readonly name: string,
@@ -210,7 +212,7 @@ export class IpHost {
       headerLength: IPV4_HEADER_LEN,
       tos: o.tos ?? 0,
       totalLength: total,
-      id: this.nextId(),
+      id: o.id || this.nextId(),
       dontFragment: o.df ?? false,
       moreFragments: false,
       fragmentOffset: 0,

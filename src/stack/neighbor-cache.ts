@@ -128,7 +128,7 @@ export class NeighborCache {
   private create(k: number, ifindex: number, ip: number): Entry | null {
     if (this.entries.size >= this.opts.maxEntries && !this.collect()) return null;
     const e: Entry = { ifindex, ip, mac: null, expires: 0, probesSent: 0, queue: [], queuedBytes: 0, timer: null! };
-    e.timer = new Timer(() => this.retransmit(e));
+    e.timer = new Timer(() => this.retransmit(e), true);
     this.entries.set(k, e);
     return e;
   }

@@ -94,7 +94,7 @@ class Pending {
     readonly protocol: number,
     expire: (p: Pending) => void,
   ) {
-    this.timer = new Timer(() => expire(this));
+    this.timer = new Timer(() => expire(this), true);
   }
 }
 

@@ -31,15 +31,19 @@ export class RealTimeDriver {
     this.handle = null;
     this.armedFor = at;
     if (at === Infinity) return;
-    const delay = Math.max(0, at - this.scheduler.now());
+    // Host timers take at most 2^31-1 ms (longer delays fire at once in Node and browsers).
+    const delay = Math.min(0x7fffffff, Math.max(0, at - this.scheduler.now()));
     this.handle = this.g.setTimeout(() => this.fire(), delay);
   }
 
   private fire(): void {
     this.handle = null;
     this.armedFor = Infinity;
-    this.scheduler.runDue(this.scheduler.now());
-    this.arm(this.scheduler.nextDeadline());
+    try {
+      this.scheduler.runDue(this.scheduler.now());
+    } finally {
+      this.arm(this.scheduler.nextDeadline());
+    }
   }
 
   /** Stops driving; pending timers stay in the scheduler. */

@@ -11,7 +11,15 @@ export class Timer {
   seq = 0;
   /** Position in the scheduler's heap, or -1 when not armed. */
   index = -1;
-  constructor(public callback: () => void) {}
+  /**
+   * @param internal true for the stack's own timers (ARP, reassembly, link delivery…), which
+   *   never resume application code by themselves. Any other timer firing counts as a possible
+   *   application wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
+   */
+  constructor(
+    public callback: () => void,
+    readonly internal = false,
+  ) {}
   get armed(): boolean {
     return this.index >= 0;
   }
@@ -27,9 +35,9 @@ export class TimerScheduler {
   /** Called when the earliest deadline moves earlier (a real-time driver re-arms its one setTimeout). */
   onEarliestChanged: ((at: number) => void) | null = null;
   /**
-   * Bumped whenever a blocked application call is woken. The virtual-time run loop
-   * yields to application code only when this moved, so traffic that wakes nobody
-   * runs without a macrotask hop per step.
+   * Bumped whenever a blocked application call is woken and whenever a non-internal timer
+   * fires. The virtual-time run loop yields to application code only when this moved, so
+   * traffic that wakes nobody runs without a macrotask hop per step.
    */
   wakeups = 0;
 
@@ -97,6 +105,7 @@ export class TimerScheduler {
       const t = this.heap[0]!;
       this.disarm(t);
       n++;
+      if (!t.internal) this.wakeups++;
       t.callback();
     }
     return n;

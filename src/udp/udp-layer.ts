@@ -21,7 +21,7 @@ export const MAX_UDP_PAYLOAD = 65507;
  */
 const UNREACH: ReadonlyArray<[ErrnoCode, boolean]> = [
   ['ENETUNREACH', false], ['EHOSTUNREACH', false], ['ENOPROTOOPT', true], ['ECONNREFUSED', true],
-  ['EMSGSIZE', false], ['EOPNOTSUPP', false], ['ENETUNREACH', true], ['EHOSTDOWN', true],
+  ['EMSGSIZE', true], ['EOPNOTSUPP', false], ['ENETUNREACH', true], ['EHOSTDOWN', true],
   ['ENONET', true], ['ENETUNREACH', true], ['EHOSTUNREACH', true], ['ENETUNREACH', false],
   ['EHOSTUNREACH', false], ['EHOSTUNREACH', true], ['EHOSTUNREACH', true], ['EHOSTUNREACH', true],
 ];
@@ -92,7 +92,7 @@ export class UdpLayer implements ProtocolHandler {
     const explicitPort = port !== 0;
     if (port === 0) {
       port = pickEphemeralPort(this.host.rng, (p) => this.conflicts(ep, addr, p) || this.portInUse(p));
-      if (port === 0) throw new EndpointError('EAGAIN', 'no ephemeral port free');
+      if (port === 0) throw new EndpointError('EADDRINUSE', 'no ephemeral port free');
     } else if (this.conflicts(ep, addr, port)) {
       throw new EndpointError('EADDRINUSE');
     }
@@ -103,12 +103,26 @@ export class UdpLayer implements ProtocolHandler {
     this.hash(ep);
   }
 
+  /** Destination 0.0.0.0 means this host: the bound address, else 127.0.0.1 (Linux ip_route_output). */
+  private thisHost(ep: UdpEndpoint, addr: number): number {
+    if (addr !== 0) return addr;
+    return ep.boundAddr && this.host.isLocalAddress(ep.localAddr) ? ep.localAddr : 0x7f000001;
+  }
+
+  /** Implicit bind on first send or connect; exhaustion is EAGAIN there (inet_autobind). */
   private autobind(ep: UdpEndpoint): void {
-    if (ep.localPort === 0) this.bind(ep, 0, 0, true);
+    if (ep.localPort !== 0) return;
+    try {
+      this.bind(ep, 0, 0, true);
+    } catch (e) {
+      if (e instanceof EndpointError && e.code === 'EADDRINUSE') throw new EndpointError('EAGAIN', 'no ephemeral port free');
+      throw e;
+    }
   }
 
   /** connect(2) on a datagram socket: fixes the peer, picks the source address (Linux ip4_datagram_connect). */
   connect(ep: UdpEndpoint, addr: number, port: number): void {
+    addr = this.thisHost(ep, addr);
     const route = this.host.routeTo(addr);
     if (!route) throw new EndpointError('ENETUNREACH');
     if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
@@ -143,7 +157,7 @@ export class UdpLayer implements ProtocolHandler {
     let addr: number;
     let port: number;
     if (dst) {
-      addr = dst.addr;
+      addr = this.thisHost(ep, dst.addr);
       port = dst.port;
       if (port === 0) throw new EndpointError('EINVAL', 'destination port 0');
     } else {
@@ -255,7 +269,7 @@ export class UdpLayer implements ProtocolHandler {
 
   private enqueue(ep: UdpEndpoint, payload: Uint8Array, from: PeerAddr): void {
     const c = this.host.counters.udp;
-    if (ep.shutRead || !ep.queue.push(payload, from)) {
+    if (!ep.queue.push(payload, from)) {
       ep.drops++;
       c.rcvbufErrors++;
       c.inErrors++;
