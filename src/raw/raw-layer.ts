@@ -1,44 +1,21 @@
 import type { IpHost } from '../stack/ip-host.js';
 import { HEADROOM } from '../stack/ip-host.js';
 import { EndpointError, type ErrnoCode } from '../stack/errno.js';
-import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP } from '../stack/events.js';
-import { DatagramQueue } from '../storage/datagram-queue.js';
+import { POLLIN } from '../stack/events.js';
+import { DatagramEndpoint } from '../stack/datagram-endpoint.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, type Ipv4Repr } from '../wire/ipv4.js';
 import { isLimitedBroadcast } from '../wire/address.js';
-import { DEFAULT_RCVBUF, DEFAULT_SNDBUF } from '../udp/udp-endpoint.js';
 
 /** IPPROTO_RAW: send-only, implies IP_HDRINCL (raw(7)). */
 export const IPPROTO_RAW = 255;
 
 /** A raw IP socket (raw(7)): sees every datagram of its protocol, IP header included. */
-export class RawEndpoint {
-  localAddr = 0;
-  remoteAddr = 0;
+export class RawEndpoint extends DatagramEndpoint {
   hdrincl: boolean;
-  broadcast = false;
-  ttl = -1;
-  tos = 0;
-  sndbuf = DEFAULT_SNDBUF;
-  pendingError: ErrnoCode | null = null;
-  shutRead = false;
-  shutWrite = false;
-  closed = false;
-  drops = 0;
-  readonly queue = new DatagramQueue<{ addr: number; port: number }>(DEFAULT_RCVBUF);
-  readonly wait = new WaitQueue();
 
   constructor(readonly protocol: number) {
+    super();
     this.hdrincl = protocol === IPPROTO_RAW;
-  }
-
-  /** poll(2) bits as Linux datagram_poll. */
-  readiness(): number {
-    let ev = POLLOUT;
-    if (this.queue.length > 0) ev |= POLLIN;
-    if (this.shutRead) ev |= POLLIN | POLLRDHUP;
-    if (this.shutRead && this.shutWrite) ev |= POLLHUP;
-    if (this.pendingError) ev |= POLLERR;
-    return ev;
   }
 }
 

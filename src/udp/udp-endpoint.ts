@@ -1,22 +1,10 @@
-import { DatagramQueue } from '../storage/datagram-queue.js';
-import { WaitQueue, POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP } from '../stack/events.js';
-import type { ErrnoCode } from '../stack/errno.js';
+import { DatagramEndpoint } from '../stack/datagram-endpoint.js';
 
-/** Where a datagram came from: uint32 address and port. */
-export interface PeerAddr {
-  addr: number;
-  port: number;
-}
+export { DEFAULT_RCVBUF, DEFAULT_SNDBUF, type PeerAddr } from '../stack/datagram-endpoint.js';
 
-/** Linux defaults: net.core.rmem_default / wmem_default. */
-export const DEFAULT_RCVBUF = 212_992;
-export const DEFAULT_SNDBUF = 212_992;
-
-/** One UDP socket's protocol state (RFC 768): its addresses, options and receive queue. */
-export class UdpEndpoint {
-  localAddr = 0;
+/** One UDP socket's protocol state (RFC 768): ports and binding options on top of the datagram state. */
+export class UdpEndpoint extends DatagramEndpoint {
   localPort = 0;
-  remoteAddr = 0;
   remotePort = 0;
   /** The local address was chosen by bind() (not filled in by connect()). */
   boundAddr = false;
@@ -24,38 +12,8 @@ export class UdpEndpoint {
   boundPort = false;
   reuseAddr = false;
   reusePort = false;
-  broadcast = false;
-  /** -1 = the host's default TTL (IP_TTL). */
-  ttl = -1;
-  tos = 0;
-  sndbuf = DEFAULT_SNDBUF;
-  /** Pending asynchronous error (sk_err): reported once by the next call or SO_ERROR. */
-  pendingError: ErrnoCode | null = null;
-  shutRead = false;
-  shutWrite = false;
-  closed = false;
-  /** Datagrams dropped because the receive queue was full. */
-  drops = 0;
-  readonly queue = new DatagramQueue<PeerAddr>(DEFAULT_RCVBUF);
-  readonly wait = new WaitQueue();
 
   get connected(): boolean {
     return this.remotePort !== 0 || this.remoteAddr !== 0;
-  }
-
-  /** poll(2) bits as Linux datagram_poll: readable with data or EOF after SHUT_RD, always writable, error pending. */
-  readiness(): number {
-    let ev = POLLOUT;
-    if (this.queue.length > 0) ev |= POLLIN;
-    if (this.shutRead) ev |= POLLIN | POLLRDHUP;
-    if (this.shutRead && this.shutWrite) ev |= POLLHUP;
-    if (this.pendingError) ev |= POLLERR;
-    return ev;
-  }
-
-  takeError(): ErrnoCode | null {
-    const e = this.pendingError;
-    this.pendingError = null;
-    return e;
   }
 }
