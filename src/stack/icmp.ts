@@ -5,7 +5,7 @@ import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import { IP_PROTO_ICMP } from '../wire/ipv4.js';
 import {
-  ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_PARAM_PROBLEM, ICMP_TIME_EXCEEDED,
+  ICMP_DEST_UNREACH, ICMP_PARAM_PROBLEM, ICMP_TIME_EXCEEDED,
   UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, TIME_EXCEEDED_REASSEMBLY,
   TIME_EXCEEDED_TTL, emitIcmpv4, icmpv4Length, parseIcmpv4, type Icmpv4Repr,
 } from '../wire/icmpv4.js';
@@ -219,9 +219,4 @@ export class IcmpService {
       ttl: pkt[8]!, protocol: pkt[9]!, src: rd(12), dst: rd(16),
     };
   }
-
-  /** Echo requests the raw layer does not build: used by tests and tools to ping through the stack. */
-  static readonly ECHO_REQUEST = ICMP_ECHO_REQUEST;
-  static readonly ECHO_REPLY = ICMP_ECHO_REPLY;
-  static readonly UNREACH_HOST = UNREACH_HOST;
 }
