@@ -3,7 +3,7 @@ import { HEADROOM } from '../stack/ip-host.js';
 import { EndpointError, type ErrnoCode } from '../stack/errno.js';
 import { POLLIN } from '../stack/events.js';
 import { DatagramEndpoint } from '../stack/datagram-endpoint.js';
-import { IPV4_HEADER_LEN, IP_PROTO_ICMP, type Ipv4Repr } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, readIpv4Header, type Ipv4Repr } from '../wire/ipv4.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 
 /** IPPROTO_RAW: send-only, implies IP_HDRINCL (raw(7)). */
@@ -97,18 +97,14 @@ export class RawLayer {
     if (ep.hdrincl) {
       // raw(7) IP_HDRINCL: total length and checksum are always filled in, source and id when
       // zero; a datagram over the MTU is EMSGSIZE, not fragmented (raw_send_hdrinc).
-      const hl = ((data[0] ?? 0) & 0x0f) * 4;
-      if (data.length < IPV4_HEADER_LEN || data[0]! >> 4 !== 4 || hl < IPV4_HEADER_LEN || hl > data.length) throw new EndpointError('EINVAL', 'not an IPv4 header');
+      const h = readIpv4Header(data);
+      if (!h) throw new EndpointError('EINVAL', 'not an IPv4 header');
       if (data.length > (route.iface ? route.iface.mtu : 0xffff)) throw new EndpointError('EMSGSIZE');
-      const rd32 = (o: number) => ((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!) >>> 0;
-      protocol = data[9]!;
-      body = data.subarray(hl); // the stack writes a fresh 20-byte header: IP options are not sent
+      protocol = h.protocol;
+      body = data.subarray(h.headerLength); // the stack writes a fresh 20-byte header: IP options are not sent
       const pkt = new Uint8Array(HEADROOM + body.length);
       pkt.set(body, HEADROOM);
-      e = this.host.output(pkt, {
-        src: rd32(12) || route.src, dst: addr, protocol, ttl: data[8]!, tos: data[1]!,
-        df: (data[6]! & 0x40) !== 0, id: (data[4]! << 8) | data[5]!,
-      }, route);
+      e = this.host.output(pkt, { src: h.src || route.src, dst: addr, protocol, ttl: h.ttl, tos: h.tos, df: h.dontFragment, id: h.id }, route);
     } else {
       if (data.length > 0xffff - IPV4_HEADER_LEN) throw new EndpointError('EMSGSIZE');
       const pkt = new Uint8Array(HEADROOM + data.length);

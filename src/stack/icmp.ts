@@ -3,7 +3,7 @@ import { HEADROOM } from './ip-host.js';
 import type { Interface } from './interface.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
-import { IP_PROTO_ICMP } from '../wire/ipv4.js';
+import { IP_PROTO_ICMP, readIpv4Header } from '../wire/ipv4.js';
 import {
   ICMP_DEST_UNREACH, ICMP_PARAM_PROBLEM, ICMP_TIME_EXCEEDED,
   UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, TIME_EXCEEDED_REASSEMBLY,
@@ -82,24 +82,20 @@ export class IcmpService {
 
   /** Parses the quoted datagram leniently (it is cut short by design) and reports it. */
   private deliverError(type: number, code: number, mtu: number, quoted: Uint8Array, reporter: number): void {
-    if (quoted.length < 20 || quoted[0]! >> 4 !== 4) {
+    const q = readIpv4Header(quoted);
+    // RFC 792: the quote holds the IP header and at least 8 bytes of what followed it.
+    if (!q || quoted.length < q.headerLength + 8) {
       this.host.counters.icmp.inErrors++;
       return;
     }
-    const hl = (quoted[0]! & 0x0f) * 4;
-    if (hl < 20 || quoted.length < hl + 8) {
-      this.host.counters.icmp.inErrors++;
-      return;
-    }
-    const rd = (o: number) => ((quoted[o]! << 24) | (quoted[o + 1]! << 16) | (quoted[o + 2]! << 8) | quoted[o + 3]!) >>> 0;
     this.host.reportError({
       type,
       code,
       mtu,
-      src: rd(12),
-      dst: rd(16),
-      protocol: quoted[9]!,
-      transport: quoted.subarray(hl),
+      src: q.src,
+      dst: q.dst,
+      protocol: q.protocol,
+      transport: quoted.subarray(q.headerLength),
       reporter,
     });
   }
@@ -195,7 +191,7 @@ export class IcmpService {
 
   /** ARP failed for a queued datagram (RFC 1122 §2.3.2.2): host unreachable to its sender. */
   hostUnreachable(pkt: Uint8Array): void {
-    const h = this.quickHeader(pkt);
+    const h = readIpv4Header(pkt);
     if (h) this.error(pkt, h, ICMP_DEST_UNREACH, UNREACH_HOST, 0, 'outDestUnreachs');
   }
 
@@ -204,19 +200,7 @@ export class IcmpService {
     const pkt = new Uint8Array(header.length + payloadStart.length);
     pkt.set(header, 0);
     pkt.set(payloadStart, header.length);
-    const h = this.quickHeader(pkt);
+    const h = readIpv4Header(pkt);
     if (h) this.error(pkt, { ...h, fragmentOffset: 0 }, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, 0, 'outTimeExcds');
-  }
-
-  /** The fields error() needs, read without validating the (quoted, possibly cut) datagram. */
-  private quickHeader(pkt: Uint8Array): Ipv4Repr | null {
-    if (pkt.length < 20) return null;
-    const rd = (o: number) => ((pkt[o]! << 24) | (pkt[o + 1]! << 16) | (pkt[o + 2]! << 8) | pkt[o + 3]!) >>> 0;
-    const flags = (pkt[6]! << 8) | pkt[7]!;
-    return {
-      headerLength: (pkt[0]! & 0x0f) * 4, tos: pkt[1]!, totalLength: (pkt[2]! << 8) | pkt[3]!, id: (pkt[4]! << 8) | pkt[5]!,
-      dontFragment: (flags & 0x4000) !== 0, moreFragments: (flags & 0x2000) !== 0, fragmentOffset: (flags & 0x1fff) * 8,
-      ttl: pkt[8]!, protocol: pkt[9]!, src: rd(12), dst: rd(16),
-    };
   }
 }

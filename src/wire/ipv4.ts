@@ -61,10 +61,25 @@ export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyCheck
   if (verifyChecksum && checksumFinish(checksumPartial(buf, off, headerLength)) !== 0) {
     return new WireError('bad-checksum', 'ipv4: header checksum mismatch');
   }
+  return readIpv4Header(buf, off)!;
+}
+
+/**
+ * Reads the header fields at `off` without validating lengths, flags or the checksum: for a
+ * datagram quoted in an ICMP error (cut short by design) or one a program hands to a raw
+ * IP_HDRINCL socket (total length 0 allowed). Null unless version 4 with IHL >= 5 and the
+ * whole header present.
+ */
+export function readIpv4Header(buf: Uint8Array, off = 0): Ipv4Repr | null {
+  if (off < 0 || off + IPV4_HEADER_LEN > buf.length) return null;
+  const vihl = buf[off];
+  const headerLength = (vihl & 0x0f) * 4;
+  if (vihl >>> 4 !== 4 || headerLength < IPV4_HEADER_LEN || off + headerLength > buf.length) return null;
+  const frag = (buf[off + 6] << 8) | buf[off + 7];
   return {
     headerLength,
     tos: buf[off + 1],
-    totalLength,
+    totalLength: (buf[off + 2] << 8) | buf[off + 3],
     id: (buf[off + 4] << 8) | buf[off + 5],
     dontFragment: (frag & FLAG_DF) !== 0,
     moreFragments: (frag & FLAG_MF) !== 0,

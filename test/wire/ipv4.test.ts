@@ -204,3 +204,25 @@ test('property: parse never throws on random bytes or mutated golden packets', (
     ),
   );
 });
+
+test('readIpv4Header: fields of a cut-short or zero-length header; null for what is not an IPv4 header', async () => {
+  const { readIpv4Header, emitIpv4 } = await import('../../src/wire/ipv4.js');
+  const b = new Uint8Array(28);
+  emitIpv4({ headerLength: 20, tos: 0, totalLength: 1500, id: 0xbeef, dontFragment: true, moreFragments: false,
+    fragmentOffset: 0, ttl: 9, protocol: 17, src: 0x0a000001, dst: 0x0a000002 }, b, 0, true);
+  const h = readIpv4Header(b)!; // total length 1500 > 28 bytes: a quote, still readable
+  assert.equal(h.totalLength, 1500);
+  assert.equal(h.id, 0xbeef);
+  assert.equal(h.dontFragment, true);
+  assert.equal(h.src, 0x0a000001);
+  assert.equal(h.dst, 0x0a000002);
+  b[2] = 0; b[3] = 0; // total length 0, as IP_HDRINCL programs may leave it
+  assert.equal(readIpv4Header(b)!.totalLength, 0);
+  assert.equal(readIpv4Header(b.subarray(0, 19)), null);
+  const v6 = b.slice(); v6[0] = 0x65;
+  assert.equal(readIpv4Header(v6), null);
+  const ihl4 = b.slice(); ihl4[0] = 0x44;
+  assert.equal(readIpv4Header(ihl4), null);
+  const long = b.slice(); long[0] = 0x48; // IHL 8 = 32 bytes > 28 present
+  assert.equal(readIpv4Header(long), null);
+});
