@@ -1,5 +1,5 @@
 import { EndpointError, SocketError, type ErrnoCode } from '../stack/errno.js';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../stack/events.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, type WaitQueue } from '../stack/events.js';
 import type { IpHost } from '../stack/ip-host.js';
 import type { UdpLayer } from '../udp/udp-layer.js';
 import type { RawLayer } from '../raw/raw-layer.js';
@@ -126,11 +126,20 @@ export class SocketApi {
     const sys = what.slice(0, what.indexOf('('));
     const left = deadline - this.t.ip.scheduler.now();
     if (left <= 0) throw new SocketError('EAGAIN', sys, 'timed out');
+    const woken = await this.waitBlocked(what, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline);
+    if (!woken) throw new SocketError('EAGAIN', sys, 'timed out');
+  }
+
+  /**
+   * Waits on `queues` until woken or the absolute `deadline` (Infinity = forever), listed in
+   * `blocked` meanwhile so a deadlock report can name the call. True when woken.
+   */
+  private async waitBlocked(what: string, queues: WaitQueue[], mask: number, deadline: number): Promise<boolean> {
     const id = this.blockSeq++;
     this.blocked.set(id, what);
     try {
-      const woken = await waitOn(this.t.ip.scheduler, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline === Infinity ? -1 : left);
-      if (!woken) throw new SocketError('EAGAIN', sys, 'timed out');
+      const left = deadline - this.t.ip.scheduler.now();
+      return await waitOn(this.t.ip.scheduler, queues, mask, deadline === Infinity ? -1 : left);
     } finally {
       this.blocked.delete(id);
     }
@@ -412,13 +421,7 @@ export class SocketApi {
         const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds[p.fd] : undefined;
         if (d) queues.push(d.wait);
       }
-      const id = this.blockSeq++;
-      this.blocked.set(id, `poll(${fds.map((p) => p.fd).join(',')})`);
-      try {
-        await waitOn(this.t.ip.scheduler, queues, 0xffffffff, deadline === Infinity ? -1 : left);
-      } finally {
-        this.blocked.delete(id);
-      }
+      await this.waitBlocked(`poll(${fds.map((p) => p.fd).join(',')})`, queues, 0xffffffff, deadline);
     }
   }
 
@@ -489,13 +492,7 @@ export class SocketApi {
       const out = ep.harvest(maxevents);
       const left = deadline - this.t.ip.scheduler.now();
       if (out.length || left <= 0) return out;
-      const id = this.blockSeq++;
-      this.blocked.set(id, `epoll_wait(${epfd})`);
-      try {
-        await waitOn(this.t.ip.scheduler, [ep.wait], 0xffffffff, deadline === Infinity ? -1 : left);
-      } finally {
-        this.blocked.delete(id);
-      }
+      await this.waitBlocked(`epoll_wait(${epfd})`, [ep.wait], 0xffffffff, deadline);
     }
   }
 }
