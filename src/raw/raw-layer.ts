@@ -1,6 +1,6 @@
 import type { IpHost } from '../stack/ip-host.js';
-import { HEADROOM } from '../stack/ip-host.js';
-import { EndpointError, type ErrnoCode } from '../stack/errno.js';
+import { HEADROOM, type IpSendOptions } from '../stack/ip-host.js';
+import { EndpointError } from '../stack/errno.js';
 import { POLLIN } from '../stack/events.js';
 import { DatagramEndpoint } from '../stack/datagram-endpoint.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, readIpv4Header, type Ipv4Repr } from '../wire/ipv4.js';
@@ -91,8 +91,8 @@ export class RawLayer {
       throw new EndpointError('ENETUNREACH');
     }
     if ((route.broadcast || isLimitedBroadcast(addr)) && !ep.broadcast) throw new EndpointError('EACCES', 'broadcast without SO_BROADCAST');
-    let e: ErrnoCode | null;
-    let protocol = ep.protocol;
+    // The IP header the stack will write, and the bytes that follow it.
+    let ip: IpSendOptions;
     let body = data;
     if (ep.hdrincl) {
       // raw(7) IP_HDRINCL: total length and checksum are always filled in, source and id when
@@ -100,22 +100,19 @@ export class RawLayer {
       const h = readIpv4Header(data);
       if (!h) throw new EndpointError('EINVAL', 'not an IPv4 header');
       if (data.length > (route.iface ? route.iface.mtu : 0xffff)) throw new EndpointError('EMSGSIZE');
-      protocol = h.protocol;
       body = data.subarray(h.headerLength); // the stack writes a fresh 20-byte header: IP options are not sent
-      const pkt = new Uint8Array(HEADROOM + body.length);
-      pkt.set(body, HEADROOM);
-      e = this.host.output(pkt, { src: h.src || route.src, dst: addr, protocol, ttl: h.ttl, tos: h.tos, df: h.dontFragment, id: h.id }, route);
+      ip = { src: h.src || route.src, dst: addr, protocol: h.protocol, ttl: h.ttl, tos: h.tos, df: h.dontFragment, id: h.id };
     } else {
       if (data.length > 0xffff - IPV4_HEADER_LEN) throw new EndpointError('EMSGSIZE');
-      const pkt = new Uint8Array(HEADROOM + data.length);
-      pkt.set(data, HEADROOM);
       const src = ep.localAddr !== 0 && this.host.isLocalAddress(ep.localAddr) ? ep.localAddr : route.src;
-      const ttl = ep.ttl >= 0 ? ep.ttl : this.host.defaultTtl;
-      e = this.host.output(pkt, { src, dst: addr, protocol, ttl, tos: ep.tos }, route);
+      ip = { src, dst: addr, protocol: ep.protocol, ttl: ep.ttl >= 0 ? ep.ttl : this.host.defaultTtl, tos: ep.tos };
     }
+    const pkt = new Uint8Array(HEADROOM + body.length);
+    pkt.set(body, HEADROOM);
+    const e = this.host.output(pkt, ip, route);
     if (e) throw new EndpointError(e);
     this.host.counters.raw.outPackets++;
-    if (protocol === IP_PROTO_ICMP && body.length > 0) {
+    if (ip.protocol === IP_PROTO_ICMP && body.length > 0) {
       // ICMP written by a program counts like the kernel's own (icmp_out_count).
       this.host.counters.icmp.outMsgs++;
       if (body[0] === 8) this.host.counters.icmp.outEchos++;
