@@ -5,6 +5,7 @@ import type { TimerScheduler } from '../time/scheduler.js';
 import type { Rng } from '../time/rng.js';
 import { UdpLayer } from '../udp/udp-layer.js';
 import { RawLayer } from '../raw/raw-layer.js';
+import { TcpLayer } from '../tcp/tcp-layer.js';
 import { SocketApi, type ProcessOptions } from '../socket/socket-api.js';
 import { sleep } from '../socket/wait.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../wire/address.js';
@@ -27,6 +28,7 @@ export class Host {
   readonly ip: IpHost;
   readonly udp: UdpLayer;
   readonly raw: RawLayer;
+  readonly tcp: TcpLayer;
   private readonly procs: Process[] = [];
   /** The privileged default process's API. */
   readonly sockets: SocketApi;
@@ -40,13 +42,14 @@ export class Host {
     this.ip = new IpHost(name, scheduler, rng, opts);
     this.udp = new UdpLayer(this.ip);
     this.raw = new RawLayer(this.ip);
+    this.tcp = new TcpLayer(this.ip);
     this.sockets = this.process({ privileged: true, name }).sockets;
   }
 
   /** A new process with its own descriptor table. */
   process(opts: Partial<ProcessOptions> & { name?: string } = {}): Process {
     const name = opts.name ?? `${this.name}/${this.procs.length}`;
-    const sockets = new SocketApi({ ip: this.ip, udp: this.udp, raw: this.raw }, name, opts);
+    const sockets = new SocketApi({ ip: this.ip, udp: this.udp, raw: this.raw, tcp: this.tcp }, name, opts);
     const p: Process = { name, privileged: sockets.privileged, sockets };
     this.procs.push(p);
     return p;

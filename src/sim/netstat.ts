@@ -1,6 +1,6 @@
 import type { Counters } from '../stack/counters.js';
 
-const PREFIX: Record<keyof Counters, string> = { link: 'Link', arp: 'Arp', ip: 'Ip', icmp: 'Icmp', udp: 'Udp', raw: 'Raw' };
+const PREFIX: Record<keyof Counters, string> = { link: 'Link', arp: 'Arp', ip: 'Ip', icmp: 'Icmp', udp: 'Udp', raw: 'Raw', tcp: 'Tcp' };
 
 /**
  * Counters as `nstat` prints them: one `ProtoCounter value` line per non-zero counter

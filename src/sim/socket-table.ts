@@ -1,5 +1,7 @@
 import { formatIPv4 } from '../wire/address.js';
 import type { Host } from './host.js';
+import { ssStateName, TcpState } from '../tcp/state.js';
+import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
 
 /** One row of the socket table, in the columns of `ss -an`. */
 export interface SocketRow {
@@ -24,14 +26,20 @@ function hostPort(addr: number, port: number | '*'): string {
   return `${formatIPv4(addr)}:${port}`;
 }
 
-/** Collects the socket table of `host` from every process's descriptors. */
+/**
+ * Collects the socket table of `host`: UDP and raw sockets from every process's descriptors,
+ * TCP from the layer's tables, so orphaned and TIME-WAIT connections appear as in `ss -tan`.
+ */
 export function socketTable(host: Host): SocketRow[] {
   const rows: SocketRow[] = [];
+  const owners = new Map<TcpEndpoint, string>();
   for (const proc of host.processes) {
     for (const [fd, s] of proc.sockets.openSockets()) {
       const who = `("${proc.name}",fd=${fd})`;
       const e = s.endpoint;
-      if (e.kind === 'udp') {
+      if (e.kind === 'tcp') {
+        owners.set(e.ep, who);
+      } else if (e.kind === 'udp') {
         const ep = e.ep;
         if (ep.localPort === 0) continue; // not yet in the port table: ss does not list it
         rows.push({
@@ -57,6 +65,21 @@ export function socketTable(host: Host): SocketRow[] {
       }
     }
   }
+  for (const ep of host.tcp.endpoints()) {
+    if (ep.state === TcpState.CLOSED) continue;
+    const listening = ep.state === TcpState.LISTEN;
+    const connected = !listening && ep.remotePort !== 0;
+    rows.push({
+      netid: 'tcp',
+      state: ssStateName(ep.state),
+      // ss: a listener shows its accept queue and backlog; a connection its unread and unacknowledged bytes.
+      recvQ: listening ? ep.acceptQueue.length : ep.recvBuf.length,
+      sendQ: listening ? ep.backlog : ep.sendBuf.length,
+      local: hostPort(ep.localAddr, ep.localPort),
+      peer: connected ? hostPort(ep.remoteAddr, ep.remotePort) : '0.0.0.0:*',
+      process: owners.get(ep) ?? '',
+    });
+  }
   return rows;
 }
 
@@ -68,7 +91,7 @@ export function formatSocketTable(rows: readonly SocketRow[], opts: TableOptions
   if (withProc) head.push('Process');
   const table = [head, ...shown.map((r) => {
     const cols = [r.netid, r.state, String(r.recvQ), String(r.sendQ), r.local, r.peer];
-    if (withProc) cols.push(`users:(${r.process})`);
+    if (withProc) cols.push(r.process ? `users:(${r.process})` : '');
     return cols;
   })];
   const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

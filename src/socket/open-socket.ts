@@ -1,9 +1,10 @@
 import type { UdpEndpoint } from '../udp/udp-endpoint.js';
 import type { RawEndpoint } from '../raw/raw-layer.js';
 import type { WaitQueue } from '../stack/events.js';
+import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
 
 /** The protocol object behind a descriptor. */
-export type Endpoint = { kind: 'udp'; ep: UdpEndpoint } | { kind: 'raw'; ep: RawEndpoint };
+export type Endpoint = { kind: 'udp'; ep: UdpEndpoint } | { kind: 'raw'; ep: RawEndpoint } | { kind: 'tcp'; ep: TcpEndpoint };
 
 /**
  * An open socket (the "open file description"): the endpoint plus the per-socket

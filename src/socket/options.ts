@@ -3,9 +3,28 @@ import { ERRNO } from '../stack/errno.js';
 import type { OpenSocket } from './open-socket.js';
 import type { Transports } from './socket-api.js';
 import * as C from './constants.js';
+import { getTcpOption, setTcpOption } from './tcp-options.js';
+import { TcpState } from '../tcp/state.js';
 
 /** Int options are numbers; struct options are plain objects keyed by their C field names. */
-export type OptionValue = number | boolean | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number };
+export type OptionValue = number | boolean | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number } | TcpInfo;
+
+/** TCP_INFO: a subset of Linux's struct tcp_info (times in microseconds, as Linux reports them). */
+export interface TcpInfo {
+  tcpi_state: number;
+  tcpi_retransmits: number;
+  tcpi_probes: number;
+  tcpi_backoff: number;
+  tcpi_rto: number;
+  tcpi_snd_mss: number;
+  tcpi_rcv_mss: number;
+  tcpi_unacked: number;
+  tcpi_rtt: number;
+  tcpi_rttvar: number;
+  tcpi_snd_ssthresh: number;
+  tcpi_snd_cwnd: number;
+  tcpi_total_retrans: number;
+}
 
 /** Linux net.core.rmem_max / wmem_max and the minimums of sock_setsockopt. */
 const RMEM_MAX = 212_992;
@@ -13,7 +32,7 @@ const WMEM_MAX = 212_992;
 const SOCK_MIN_RCVBUF = 2_304;
 const SOCK_MIN_SNDBUF = 4_608;
 
-function intValue(v: OptionValue, sys: string): number {
+export function intValue(v: OptionValue, sys: string): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new SocketError('EINVAL', sys, 'this option takes an integer');
   return v;
@@ -36,34 +55,48 @@ function toTimeval(ms: number): { tv_sec: number; tv_usec: number } {
 /** setsockopt(2) for datagram and raw sockets; errnos as Linux's sock_setsockopt / ip_setsockopt. */
 export function setOption(s: OpenSocket, level: number, name: number, value: OptionValue, t: Transports): void {
   const sys = 'setsockopt';
-  const ep = s.endpoint.ep;
+  const e = s.endpoint;
   if (level === C.SOL_SOCKET) {
     switch (name) {
       case C.SO_REUSEADDR:
-        if (s.endpoint.kind === 'udp') s.endpoint.ep.reuseAddr = intValue(value, sys) !== 0;
+        if (e.kind !== 'raw') e.ep.reuseAddr = intValue(value, sys) !== 0;
         else intValue(value, sys);
         return;
       case C.SO_REUSEPORT:
-        if (s.endpoint.kind === 'udp') s.endpoint.ep.reusePort = intValue(value, sys) !== 0;
+        if (e.kind !== 'raw') e.ep.reusePort = intValue(value, sys) !== 0;
         else intValue(value, sys);
         return;
       case C.SO_BROADCAST:
-        ep.broadcast = intValue(value, sys) !== 0;
+        if (e.kind !== 'tcp') e.ep.broadcast = intValue(value, sys) !== 0;
+        else intValue(value, sys);
         return;
       case C.SO_KEEPALIVE:
         s.keepalive = intValue(value, sys) !== 0;
+        if (e.kind === 'tcp' && e.ep.keepalive !== s.keepalive) {
+          e.ep.keepalive = s.keepalive;
+          // Linux tcp_set_keepalive: the timer starts at once on a connection.
+          if (s.keepalive && (e.ep.state === TcpState.ESTABLISHED || e.ep.state === TcpState.CLOSE_WAIT)) t.tcp.armKeepalive(e.ep);
+        }
+        return;
+      case C.SO_OOBINLINE:
+        if (e.kind === 'tcp') e.ep.oobInline = intValue(value, sys) !== 0;
+        else intValue(value, sys);
         return;
       case C.SO_RCVBUF: {
         // Linux doubles the value to allow for bookkeeping overhead, within rmem_max.
         const raw = intValue(value, sys);
         const v = raw < 0 ? RMEM_MAX : raw; // min_t(u32, val, rmem_max): negative is huge
-        ep.queue.capacity = Math.max(Math.min(v, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
+        const cap = Math.max(Math.min(v, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
+        if (e.kind === 'tcp') e.ep.recvBuf.resize(cap);
+        else e.ep.queue.capacity = cap;
         return;
       }
       case C.SO_SNDBUF: {
         const raw = intValue(value, sys);
         const v = raw < 0 ? WMEM_MAX : raw;
-        ep.sndbuf = Math.max(Math.min(v, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
+        const cap = Math.max(Math.min(v, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
+        if (e.kind === 'tcp') e.ep.sendBuf.resize(cap);
+        else e.ep.sndbuf = cap;
         return;
       }
       case C.SO_LINGER: {
@@ -82,17 +115,21 @@ export function setOption(s: OpenSocket, level: number, name: number, value: Opt
         throw new SocketError('ENOPROTOOPT', sys, `SOL_SOCKET option ${name}`);
     }
   }
+  if (level === C.IPPROTO_TCP && e.kind === 'tcp') {
+    setTcpOption(e.ep, name, value, t.tcp);
+    return;
+  }
   if (level === C.IPPROTO_IP) {
     switch (name) {
       case C.IP_TTL: {
         const v = intValue(value, sys);
         if (v !== -1 && (v < 1 || v > 255)) throw new SocketError('EINVAL', sys, 'IP_TTL must be 1-255, or -1 for the default');
-        ep.ttl = v;
+        e.ep.ttl = v;
         return;
       }
       case C.IP_TOS: {
         const v = intValue(value, sys);
-        ep.tos = v & 0xff;
+        e.ep.tos = v & 0xff;
         return;
       }
       case C.IP_HDRINCL:
@@ -103,13 +140,13 @@ export function setOption(s: OpenSocket, level: number, name: number, value: Opt
         throw new SocketError('ENOPROTOOPT', sys, `IPPROTO_IP option ${name}`);
     }
   }
-  void t;
   throw new SocketError('ENOPROTOOPT', sys, `level ${level} on a ${s.endpoint.kind} socket`);
 }
 
 export function getOption(s: OpenSocket, level: number, name: number, t: Transports): OptionValue {
   const sys = 'getsockopt';
-  const ep = s.endpoint.ep;
+  const e = s.endpoint;
+  const ep = e.ep;
   if (level === C.SOL_SOCKET) {
     switch (name) {
       case C.SO_TYPE:
@@ -119,7 +156,7 @@ export function getOption(s: OpenSocket, level: number, name: number, t: Transpo
       case C.SO_DOMAIN:
         return s.domain;
       case C.SO_ACCEPTCONN:
-        return 0;
+        return e.kind === 'tcp' && e.ep.state === TcpState.LISTEN ? 1 : 0;
       case C.SO_ERROR: {
         // Reading SO_ERROR clears it (sock_getsockopt: sock_error()).
         const e = ep.pendingError;
@@ -127,17 +164,19 @@ export function getOption(s: OpenSocket, level: number, name: number, t: Transpo
         return e ? ERRNO[e] : 0;
       }
       case C.SO_REUSEADDR:
-        return s.endpoint.kind === 'udp' && s.endpoint.ep.reuseAddr ? 1 : 0;
+        return e.kind !== 'raw' && e.ep.reuseAddr ? 1 : 0;
       case C.SO_REUSEPORT:
-        return s.endpoint.kind === 'udp' && s.endpoint.ep.reusePort ? 1 : 0;
+        return e.kind !== 'raw' && e.ep.reusePort ? 1 : 0;
       case C.SO_BROADCAST:
-        return ep.broadcast ? 1 : 0;
+        return e.kind !== 'tcp' && e.ep.broadcast ? 1 : 0;
       case C.SO_KEEPALIVE:
         return s.keepalive ? 1 : 0;
+      case C.SO_OOBINLINE:
+        return e.kind === 'tcp' && e.ep.oobInline ? 1 : 0;
       case C.SO_RCVBUF:
-        return ep.queue.capacity;
+        return e.kind === 'tcp' ? e.ep.recvBuf.capacity : e.ep.queue.capacity;
       case C.SO_SNDBUF:
-        return ep.sndbuf;
+        return e.kind === 'tcp' ? e.ep.sendBuf.capacity : e.ep.sndbuf;
       case C.SO_LINGER:
         return { ...s.linger };
       case C.SO_RCVTIMEO:
@@ -148,6 +187,7 @@ export function getOption(s: OpenSocket, level: number, name: number, t: Transpo
         throw new SocketError('ENOPROTOOPT', sys, `SOL_SOCKET option ${name}`);
     }
   }
+  if (level === C.IPPROTO_TCP && e.kind === 'tcp') return getTcpOption(e.ep, name);
   if (level === C.IPPROTO_IP) {
     switch (name) {
       case C.IP_TTL:

@@ -3,6 +3,9 @@ import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, type WaitQueue } from '../
 import type { IpHost } from '../stack/ip-host.js';
 import type { UdpLayer } from '../udp/udp-layer.js';
 import type { RawLayer } from '../raw/raw-layer.js';
+import type { TcpLayer } from '../tcp/tcp-layer.js';
+import { TcpState } from '../tcp/state.js';
+import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, streamShutdown, type StreamContext } from './stream-calls.js';
 import * as C from './constants.js';
 import { OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
@@ -16,6 +19,7 @@ export interface Transports {
   ip: IpHost;
   udp: UdpLayer;
   raw: RawLayer;
+  tcp: TcpLayer;
 }
 
 export interface PollFd {
@@ -63,6 +67,8 @@ export class SocketApi {
   readonly blocked = new Map<number, string>();
   private blockSeq = 0;
 
+  private readonly stream: StreamContext;
+
   constructor(
     private readonly t: Transports,
     readonly name: string,
@@ -70,6 +76,11 @@ export class SocketApi {
   ) {
     this.privileged = opts.privileged ?? true;
     this.maxFds = opts.maxFds ?? 1024;
+    this.stream = {
+      tcp: t.tcp,
+      now: () => t.ip.scheduler.now(),
+      block: (s, mask, deadline, what) => this.block(s, mask, deadline, what),
+    };
   }
 
   // ---- the process's clock -------------------------------------------------
@@ -164,7 +175,7 @@ export class SocketApi {
       s = new OpenSocket(domain, base, protocol, { kind: 'raw', ep: this.t.raw.open(protocol) });
     } else if (base === C.SOCK_STREAM) {
       if (protocol !== 0 && protocol !== C.IPPROTO_TCP) throw new SocketError('EPROTONOSUPPORT', sys);
-      throw new SocketError('EPROTONOSUPPORT', sys, 'TCP is not implemented yet');
+      s = new OpenSocket(domain, base, C.IPPROTO_TCP, { kind: 'tcp', ep: this.t.tcp.create() });
     } else if (base === C.SOCK_SEQPACKET) {
       throw new SocketError('ESOCKTNOSUPPORT', sys);
     } else {
@@ -187,20 +198,52 @@ export class SocketApi {
     try {
       const e = s.endpoint;
       if (e.kind === 'udp') this.t.udp.bind(e.ep, a.addr, a.port, this.privileged);
+      else if (e.kind === 'tcp') this.t.tcp.bind(e.ep, a.addr, a.port, this.privileged);
       else this.t.raw.bind(e.ep, a.addr);
     } catch (err) {
       throw wrap(err, sys);
     }
   }
 
-  listen(fd: number, _backlog = 128): void {
-    this.sock(fd, 'listen');
-    throw new SocketError('EOPNOTSUPP', 'listen', 'not a stream socket');
+  /** listen(2): EOPNOTSUPP on datagram sockets; on TCP the backlog bounds the accept queue. */
+  listen(fd: number, backlog = 128): void {
+    const sys = 'listen';
+    const s = this.sock(fd, sys);
+    const e = s.endpoint;
+    if (e.kind !== 'tcp') throw new SocketError('EOPNOTSUPP', sys, 'not a stream socket');
+    if (typeof backlog !== 'number' || !Number.isFinite(backlog)) throw new SocketError('EINVAL', sys, 'backlog must be a number');
+    try {
+      this.t.tcp.listen(e.ep, backlog);
+    } catch (err) {
+      throw wrap(err, sys);
+    }
   }
 
-  async accept(fd: number): Promise<[number, SockAddr]> {
-    this.sock(fd, 'accept');
-    throw new SocketError('EOPNOTSUPP', 'accept', 'not a stream socket');
+  /**
+   * accept(2) / accept4(2): a new descriptor for the next connection and the peer's address.
+   * `flags` may hold SOCK_NONBLOCK and SOCK_CLOEXEC; the new socket does not inherit O_NONBLOCK.
+   */
+  async accept(fd: number, flags = 0): Promise<[number, SockAddr]> {
+    const sys = 'accept';
+    const s = this.sock(fd, sys);
+    if (s.endpoint.kind !== 'tcp') throw new SocketError('EOPNOTSUPP', sys, 'not a stream socket');
+    if (flags & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) throw new SocketError('EINVAL', sys);
+    if (!this.fds.some((d, i) => i >= FIRST_FD && d === undefined) && this.fds.length >= this.maxFds) throw new SocketError('EMFILE', sys);
+    const c = await streamAccept(this.stream, s, fd);
+    const ns = new OpenSocket(s.domain, s.type, s.protocol, { kind: 'tcp', ep: c });
+    ns.nonblocking = (flags & C.SOCK_NONBLOCK) !== 0;
+    ns.cloexec = (flags & C.SOCK_CLOEXEC) !== 0;
+    ns.keepalive = s.keepalive;
+    ns.linger = { ...s.linger };
+    let nfd: number;
+    try {
+      nfd = this.allocFd(ns, sys);
+    } catch (err) {
+      this.t.tcp.abort(c);
+      this.t.tcp.close(c, true);
+      throw err;
+    }
+    return [nfd, fromInet(c.remoteAddr, c.remotePort)];
   }
 
   /** connect(2). On a datagram socket it sets the default peer; `null` (AF_UNSPEC) dissolves it. */
@@ -208,6 +251,7 @@ export class SocketApi {
     const sys = 'connect';
     const s = this.sock(fd, sys);
     const e = s.endpoint;
+    if (e.kind === 'tcp') return streamConnect(this.stream, s, fd, addr === null ? null : toInet(addr, sys));
     try {
       if (addr === null) {
         if (e.kind === 'udp') this.t.udp.disconnect(e.ep);
@@ -231,13 +275,19 @@ export class SocketApi {
   getsockname(fd: number): SockAddr {
     const s = this.sock(fd, 'getsockname');
     const e = s.endpoint;
-    if (e.kind === 'udp') return fromInet(e.ep.localAddr, e.ep.localPort);
+    if (e.kind === 'udp' || e.kind === 'tcp') return fromInet(e.ep.localAddr, e.ep.localPort);
     return fromInet(e.ep.localAddr, 0);
   }
 
   getpeername(fd: number): SockAddr {
     const s = this.sock(fd, 'getpeername');
     const e = s.endpoint;
+    if (e.kind === 'tcp') {
+      // Linux inet_getname: no peer before the SYN-ACK, nor once closed.
+      const st = e.ep.state;
+      if (e.ep.remotePort === 0 || st === TcpState.CLOSED || st === TcpState.SYN_SENT || st === TcpState.LISTEN) throw new SocketError('ENOTCONN', 'getpeername');
+      return fromInet(e.ep.remoteAddr, e.ep.remotePort);
+    }
     if (e.kind === 'udp') {
       if (!e.ep.connected) throw new SocketError('ENOTCONN', 'getpeername');
       return fromInet(e.ep.remoteAddr, e.ep.remotePort);
@@ -262,11 +312,16 @@ export class SocketApi {
 
   private async doSend(sys: string, fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
     const s = this.sock(fd, sys);
+    if (s.endpoint.kind === 'tcp') {
+      checkData(data, sys);
+      // tcp_sendmsg ignores a destination address on a stream socket.
+      return streamSend(this.stream, s, fd, sys, data, flags);
+    }
     // udp_sendmsg / raw_sendmsg: "Mirror BSD error message compatibility".
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EOPNOTSUPP', sys, 'MSG_OOB on a datagram socket');
     checkData(data, sys);
     const dst = addr ? toInet(addr, sys) : null;
-    const e = s.endpoint;
+    const e = s.endpoint as Exclude<typeof s.endpoint, { kind: 'tcp' }>;
     try {
       // Datagrams go straight to the link: a UDP or raw send never waits for buffer space here.
       if (e.kind === 'udp') return this.t.udp.sendto(e.ep, data, dst);
@@ -293,14 +348,20 @@ export class SocketApi {
   private async doRecv(sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
     const s = this.sock(fd, sys);
     checkLength(length, sys);
+    if (s.endpoint.kind === 'tcp') {
+      const ep = s.endpoint.ep;
+      const data = await streamRecv(this.stream, s, fd, sys, length, flags);
+      return [data, fromInet(ep.remoteAddr, ep.remotePort)];
+    }
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
     const peek = (flags & C.MSG_PEEK) !== 0;
     const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
     const udp = s.endpoint.kind === 'udp';
     const deadline = s.rcvTimeoMs > 0 ? this.t.ip.scheduler.now() + s.rcvTimeoMs : Infinity;
+    const dgram = s.endpoint as Exclude<typeof s.endpoint, { kind: 'tcp' }>;
     for (;;) {
       if (s.closed) throw new SocketError('EBADF', sys);
-      const ep = s.endpoint.ep;
+      const ep = dgram.ep;
       // A pending error (sk_err) is reported before queued data on UDP (Linux __skb_recv_udp
       // checks sock_error first), after it on raw sockets (__skb_recv_datagram).
       if (udp && ep.pendingError) throw new SocketError(this.takeError(s), sys);
@@ -332,6 +393,10 @@ export class SocketApi {
     const sys = 'shutdown';
     const s = this.sock(fd, sys);
     if (how !== C.SHUT_RD && how !== C.SHUT_WR && how !== C.SHUT_RDWR) throw new SocketError('EINVAL', sys);
+    if (s.endpoint.kind === 'tcp') {
+      streamShutdown(this.stream, s, how);
+      return;
+    }
     const ep = s.endpoint.ep;
     // Linux inet_shutdown sets the flags even on an unconnected socket, then says ENOTCONN.
     if (how !== C.SHUT_WR) ep.shutRead = true;
@@ -348,6 +413,12 @@ export class SocketApi {
       d.close();
       return;
     }
+    if (d.endpoint.kind === 'tcp') {
+      d.closed = true;
+      d.wait.notify(POLLNVAL | POLLIN | POLLOUT | POLLERR | POLLHUP);
+      await streamClose(this.stream, d, fd);
+      return;
+    }
     this.release(d);
   }
 
@@ -355,6 +426,7 @@ export class SocketApi {
     s.closed = true;
     const e = s.endpoint;
     if (e.kind === 'udp') this.t.udp.close(e.ep);
+    else if (e.kind === 'tcp') this.t.tcp.close(e.ep, true);
     else this.t.raw.close(e.ep);
     // Blocked calls on this socket wake up and fail with EBADF.
     e.ep.wait.notify(POLLNVAL | POLLIN | POLLOUT | POLLERR | POLLHUP);

@@ -25,6 +25,16 @@ export function newCounters() {
       sndbufErrors: 0,
     },
     raw: { inDelivers: 0, rcvbufErrors: 0, outPackets: 0 },
+    // RFC 4022 names (Tcp*), then Linux's TcpExt* (printed as TcpExt... by netstat.ts).
+    tcp: {
+      activeOpens: 0, passiveOpens: 0, attemptFails: 0, estabResets: 0, currEstab: 0, inSegs: 0,
+      outSegs: 0, retransSegs: 0, inErrs: 0, outRsts: 0, inCsumErrors: 0,
+      extListenOverflows: 0, extListenDrops: 0, extTCPChallengeACK: 0, extTCPSYNChallenge: 0,
+      extTCPTimeouts: 0, extTCPSynRetrans: 0, extTCPOFOQueue: 0, extTCPOFODrop: 0, extTCPAbortOnData: 0,
+      extTCPAbortOnClose: 0, extTCPAbortOnTimeout: 0, extTCPAbortOnLinger: 0, extTCPFastRetrans: 0,
+      extDelayedACKs: 0, extTW: 0, extEmbryonicRsts: 0, extOutOfWindowIcmps: 0, extTCPWinProbe: 0,
+      extTCPKeepAlive: 0, extTCPZeroWindowDrop: 0, extTCPRcvQDrop: 0,
+    },
   };
 }
 

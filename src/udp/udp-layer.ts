@@ -11,20 +11,11 @@ import { UDP_HEADER_LEN, emitUdpHeader, fillUdpChecksum, parseUdp } from '../wir
 import { isMulticastIPv4, isLimitedBroadcast } from '../wire/address.js';
 import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
 import { UdpEndpoint, type PeerAddr } from './udp-endpoint.js';
+import { ICMP_UNREACH_ERRNO } from '../stack/icmp-errno.js';
 
 /** 65535 - 20 (IPv4 header) - 8 (UDP header): the largest UDP payload over IPv4. */
 export const MAX_UDP_PAYLOAD = 65507;
 
-/**
- * Linux icmp_err_convert: errno for each destination-unreachable code, and whether the
- * error is "hard" (reported on a connected socket without IP_RECVERR).
- */
-const UNREACH: ReadonlyArray<[ErrnoCode, boolean]> = [
-  ['ENETUNREACH', false], ['EHOSTUNREACH', false], ['ENOPROTOOPT', true], ['ECONNREFUSED', true],
-  ['EMSGSIZE', true], ['EOPNOTSUPP', false], ['ENETUNREACH', true], ['EHOSTDOWN', true],
-  ['ENONET', true], ['ENETUNREACH', true], ['EHOSTUNREACH', true], ['ENETUNREACH', false],
-  ['EHOSTUNREACH', false], ['EHOSTUNREACH', true], ['EHOSTUNREACH', true], ['EHOSTUNREACH', true],
-];
 
 /**
  * The UDP layer of a host (RFC 768, RFC 1122 §4.1): the port table, demultiplexing
@@ -289,7 +280,7 @@ export class UdpLayer implements ProtocolHandler {
     let err: ErrnoCode;
     let hard: boolean;
     if (r.type === ICMP_DEST_UNREACH) {
-      const e = UNREACH[r.code];
+      const e = ICMP_UNREACH_ERRNO[r.code];
       if (!e) return;
       [err, hard] = e;
     } else if (r.type === ICMP_TIME_EXCEEDED) {

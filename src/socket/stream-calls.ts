@@ -1,0 +1,229 @@
+import { EndpointError, SocketError } from '../stack/errno.js';
+import { POLLIN, POLLOUT } from '../stack/events.js';
+import type { TcpLayer } from '../tcp/tcp-layer.js';
+import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
+import { TcpState } from '../tcp/state.js';
+import { tcpRecv, tcpRecvOob, tcpSend } from '../tcp/stream-io.js';
+import * as C from './constants.js';
+import type { OpenSocket } from './open-socket.js';
+
+/** What the stream calls need from the socket API around them. */
+export interface StreamContext {
+  tcp: TcpLayer;
+  now(): number;
+  /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, named after `what`'s call). */
+  block(s: OpenSocket, mask: number, deadline: number, what: string): Promise<void>;
+}
+
+function wrap(e: unknown, syscall: string): unknown {
+  if (e instanceof EndpointError) return new SocketError(e.code, syscall, e.detail);
+  return e;
+}
+
+function tcpOf(s: OpenSocket): TcpEndpoint {
+  return s.endpoint.ep as TcpEndpoint;
+}
+
+/**
+ * connect(2) on a stream socket (Linux __inet_stream_connect): EISCONN when connected or
+ * listening, EALREADY while a non-blocking attempt is under way, a pending error from a failed
+ * attempt, else a SYN; non-blocking returns EINPROGRESS, blocking waits (SO_SNDTIMEO bounds it).
+ */
+export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number, addr: { addr: number; port: number } | null): Promise<void> {
+  const sys = 'connect';
+  const ep = tcpOf(s);
+  if (addr === null) {
+    // AF_UNSPEC: tcp_disconnect, an abort.
+    cx.tcp.abort(ep);
+    ep.wasConnected = false;
+    return;
+  }
+  const st = ep.state;
+  if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) {
+    if (s.nonblocking) throw new SocketError('EALREADY', sys);
+  } else if (st === TcpState.CLOSED && !ep.wasConnected) {
+    const err = ep.takeError();
+    if (err) throw new SocketError(err, sys);
+    try {
+      cx.tcp.connect(ep, addr.addr, addr.port);
+    } catch (e) {
+      throw wrap(e, sys);
+    }
+    if (s.nonblocking) throw new SocketError('EINPROGRESS', sys);
+  } else {
+    throw new SocketError('EISCONN', sys);
+  }
+  const deadline = s.sndTimeoMs > 0 ? cx.now() + s.sndTimeoMs : Infinity;
+  for (;;) {
+    if (s.closed) throw new SocketError('EBADF', sys);
+    const now = ep.state;
+    if (now !== TcpState.SYN_SENT && now !== TcpState.SYN_RECEIVED) break;
+    try {
+      await cx.block(s, POLLOUT, deadline, `connect(${fd})`);
+    } catch (e) {
+      // A timed-out blocking connect carries on in the background (Linux: EINPROGRESS).
+      if (e instanceof SocketError && e.code === 'EAGAIN') throw new SocketError('EINPROGRESS', sys);
+      throw e;
+    }
+  }
+  if (ep.state === TcpState.CLOSED) throw new SocketError(ep.takeError() ?? 'ECONNREFUSED', sys);
+  const err = ep.takeError();
+  if (err) throw new SocketError(err, sys);
+}
+
+/** accept(2): the next established connection, or EAGAIN / a wait; EINVAL unless listening. */
+export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number): Promise<TcpEndpoint> {
+  const sys = 'accept';
+  const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
+  for (;;) {
+    if (s.closed) throw new SocketError('EBADF', sys);
+    const l = tcpOf(s);
+    if (l.state !== TcpState.LISTEN) throw new SocketError('EINVAL', sys, 'socket is not listening');
+    const c = cx.tcp.accept(l);
+    if (c) return c;
+    if (s.nonblocking || s.rcvTimeoMs < 0) throw new SocketError('EAGAIN', sys);
+    await cx.block(s, POLLIN, deadline, `accept(${fd})`);
+  }
+}
+
+/**
+ * send(2) on a stream socket: blocks until every byte is queued (or EAGAIN without waiting);
+ * bytes already queued are returned rather than a later error, as Linux tcp_sendmsg does.
+ */
+export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: string, data: Uint8Array, flags: number): Promise<number> {
+  const ep = tcpOf(s);
+  const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.sndTimeoMs < 0;
+  const oob = (flags & C.MSG_OOB) !== 0;
+  const deadline = s.sndTimeoMs > 0 ? cx.now() + s.sndTimeoMs : Infinity;
+  let sent = 0;
+  for (;;) {
+    if (s.closed) throw new SocketError('EBADF', sys);
+    let n: number;
+    try {
+      n = tcpSend(cx.tcp, ep, data, sent, oob);
+    } catch (e) {
+      if (sent > 0) return sent;
+      throw wrap(e, sys);
+    }
+    if (n > 0) sent += n;
+    if (sent >= data.length) return sent;
+    if (n > 0 && ep.sendBuf.free > 0) continue;
+    if (dontwait) {
+      if (sent > 0) return sent;
+      throw new SocketError('EAGAIN', sys);
+    }
+    try {
+      await cx.block(s, POLLOUT, deadline, `${sys}(${fd})`);
+    } catch (e) {
+      if (sent > 0 && e instanceof SocketError && e.code === 'EAGAIN') return sent;
+      throw e;
+    }
+  }
+}
+
+/**
+ * recv(2) on a stream socket: what is there (at least one byte), or a wait; MSG_WAITALL waits
+ * for `length` bytes unless EOF, an error or a timeout comes first; MSG_OOB reads the urgent byte.
+ */
+export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, sys: string, length: number, flags: number): Promise<Uint8Array> {
+  const ep = tcpOf(s);
+  const peek = (flags & C.MSG_PEEK) !== 0;
+  if (flags & C.MSG_OOB) {
+    try {
+      return tcpRecvOob(ep, peek);
+    } catch (e) {
+      throw wrap(e, sys);
+    }
+  }
+  const waitall = (flags & C.MSG_WAITALL) !== 0 && !peek;
+  const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
+  const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  for (;;) {
+    if (s.closed) throw new SocketError('EBADF', sys);
+    let r: Uint8Array | null;
+    try {
+      r = tcpRecv(cx.tcp, ep, length - got, peek);
+    } catch (e) {
+      if (got > 0) return join(parts, got);
+      throw wrap(e, sys);
+    }
+    if (r !== null) {
+      if (r.length === 0) return join(parts, got); // EOF
+      parts.push(r);
+      got += r.length;
+      if (!waitall || got >= length) return join(parts, got);
+      continue;
+    }
+    if (dontwait) {
+      if (got > 0) return join(parts, got);
+      throw new SocketError('EAGAIN', sys);
+    }
+    try {
+      await cx.block(s, POLLIN, deadline, `${sys}(${fd})`);
+    } catch (e) {
+      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return join(parts, got);
+      throw e;
+    }
+  }
+}
+
+function join(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * shutdown(2) on a stream socket (Linux inet_shutdown): ENOTCONN when closed (flags set all the
+ * same), a listener stops on SHUT_RD, SYN-SENT disconnects, otherwise SHUT_WR sends the FIN.
+ */
+export function streamShutdown(cx: StreamContext, s: OpenSocket, how: number): void {
+  const ep = tcpOf(s);
+  const rd = how !== C.SHUT_WR;
+  const wr = how !== C.SHUT_RD;
+  switch (ep.state) {
+    case TcpState.CLOSED:
+      if (rd) ep.shutRead = true;
+      if (wr) ep.shutWrite = true;
+      ep.wait.notify(0xffffffff);
+      throw new SocketError('ENOTCONN', 'shutdown');
+    case TcpState.LISTEN:
+      if (rd) cx.tcp.stopListening(ep);
+      return;
+    case TcpState.SYN_SENT:
+      cx.tcp.abort(ep);
+      return;
+  }
+  if (rd) {
+    ep.shutRead = true;
+    ep.wait.notify(POLLIN);
+  }
+  if (wr) cx.tcp.shutdownWrite(ep);
+}
+
+/**
+ * close(2) on a stream socket: SO_LINGER {1, 0} aborts with RST; SO_LINGER {1, n} waits up to n
+ * seconds for the FIN to be acknowledged (Linux sk_stream_wait_close); otherwise returns at once.
+ */
+export async function streamClose(cx: StreamContext, s: OpenSocket, fd: number): Promise<void> {
+  const ep = tcpOf(s);
+  const lingerZero = s.linger.l_onoff !== 0 && s.linger.l_linger === 0;
+  cx.tcp.close(ep, lingerZero);
+  if (s.linger.l_onoff === 0 || lingerZero) return;
+  const deadline = cx.now() + s.linger.l_linger * 1000;
+  const closing = (): boolean => ep.state === TcpState.FIN_WAIT_1 || ep.state === TcpState.CLOSING || ep.state === TcpState.LAST_ACK;
+  while (closing() && cx.now() < deadline) {
+    try {
+      await cx.block(s, 0xffffffff, deadline, `close(${fd})`);
+    } catch {
+      return;
+    }
+  }
+}

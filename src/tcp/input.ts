@@ -1,0 +1,420 @@
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
+import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
+import { Assembler } from '../storage/assembler.js';
+import { CC_RETRANSMIT } from './congestion/congestion-control.js';
+import { RTO_FALLBACK_MS } from './rtt.js';
+import { seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { TcpState } from './state.js';
+import { RTX_PERSIST, RTX_RTO, URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
+import { output, retransmitHead, sendAck, sendSyn } from './output.js';
+import type { TcpLayer } from './tcp-layer.js';
+
+/** The segment being processed, after trimming to the window (fields of the TcpRepr stay untouched). */
+interface Arrival {
+  seq: number;
+  flags: number;
+  data: Uint8Array;
+}
+
+const arrival: Arrival = { seq: 0, flags: 0, data: new Uint8Array(0) };
+
+/** SEG.LEN (RFC 9293 §3.4): payload plus one for SYN and one for FIN. */
+function segLen(seg: TcpRepr): number {
+  return seg.payloadLength + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+}
+
+/** The window we offered the peer: what it may send beyond RCV.NXT. */
+function rcvWindow(ep: TcpEndpoint): number {
+  return Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
+}
+
+/** RFC 9293 §3.10.7.4 first: the four cases of the acceptable-segment test. */
+export function acceptable(ep: TcpEndpoint, seq: number, len: number): boolean {
+  const wnd = rcvWindow(ep);
+  const inWnd = (s: number): boolean => seqGe(s, ep.rcvNxt) && seqLt(s, (ep.rcvNxt + wnd) >>> 0);
+  if (len === 0) return wnd === 0 ? seq === ep.rcvNxt : inWnd(seq);
+  if (wnd === 0) return false;
+  return inWnd(seq) || inWnd((seq + len - 1) >>> 0);
+}
+
+/** A segment for a connection in SYN-SENT (RFC 9293 §3.10.7.3). */
+export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): void {
+  const f = seg.flags;
+  let ackOk = false;
+  if (f & TCP_ACK) {
+    // SEG.ACK =< ISS or SEG.ACK > SND.NXT: not for this connection.
+    if (!seqGt(seg.ack, ep.iss) || seqGt(seg.ack, ep.sndMax)) {
+      if (!(f & TCP_RST)) t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, seg.ack, 0, TCP_RST);
+      return;
+    }
+    ackOk = true;
+  }
+  if (f & TCP_RST) {
+    // RFC 5961 §3.2 in SYN-SENT: an RST counts only if it acknowledges our SYN.
+    if (ackOk) t.reset(ep);
+    return;
+  }
+  if (!(f & TCP_SYN)) return;
+  ep.irs = seg.seq;
+  ep.rcvNxt = (seg.seq + 1) >>> 0;
+  ep.rcvAdv = ep.rcvNxt;
+  t.negotiateMss(ep, seg.options.mss);
+  if (ackOk) {
+    ep.sndUna = seg.ack;
+    if (seqLt(ep.sndNxt, ep.sndUna)) ep.sndNxt = ep.sndUna;
+    ep.sndBufSeq = ep.sndUna;
+    // RFC 6298 §2.1/§5.7: a sample from an unretransmitted SYN; otherwise RTO = 3 s once established.
+    if (ep.retransmits === 0) ep.rtt.sample(t.scheduler.now() - ep.rttStart);
+    else ep.rtt.reset(RTO_FALLBACK_MS);
+    // RFC 7323 §2.2: the window of a SYN is never scaled.
+    updateWindow(ep, seg.window, seg.seq, seg.ack);
+    t.establish(ep);
+    ep.ackNow = true;
+    // Data or a FIN riding on the SYN-ACK (rare) goes through the normal path.
+    if (payload.length > 0 || f & TCP_FIN) {
+      arrival.seq = ep.rcvNxt;
+      arrival.flags = f & ~TCP_SYN;
+      arrival.data = payload;
+      processText(t, ep, seg, arrival);
+    }
+    output(t, ep);
+    return;
+  }
+  // Simultaneous open (RFC 9293 §3.5 figure 8): SYN-RECEIVED, answer SYN-ACK from the same ISS.
+  ep.sndWnd = seg.window;
+  ep.maxSndWnd = Math.max(ep.maxSndWnd, seg.window);
+  ep.sndWl1 = seg.seq;
+  t.setState(ep, TcpState.SYN_RECEIVED);
+  sendSyn(t, ep);
+}
+
+/**
+ * A segment for a connection in SYN-RECEIVED or a synchronized state (RFC 9293 §3.10.7.4),
+ * in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN.
+ */
+export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): void {
+  const f = seg.flags;
+  const cfg = t.config;
+  ep.lastRecvAt = t.scheduler.now();
+  if (ep.state === TcpState.TIME_WAIT) {
+    timeWaitInput(t, ep, seg);
+    return;
+  }
+  const synRecv = ep.state === TcpState.SYN_RECEIVED;
+  // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
+  if (synRecv && !ep.passive && f & TCP_SYN && f & TCP_ACK && !(f & TCP_RST) && seg.seq === ep.irs && seg.ack === ((ep.iss + 1) >>> 0)) {
+    updateWindow(ep, seg.window, seg.seq, seg.ack);
+    ep.sndUna = seg.ack;
+    ep.sndBufSeq = seg.ack;
+    t.establish(ep);
+    ep.ackNow = true;
+    output(t, ep);
+    return;
+  }
+  // A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost; send it again (Linux tcp_check_req).
+  if (synRecv && ep.passive && f === TCP_SYN && seg.seq === ep.irs) {
+    sendSyn(t, ep);
+    return;
+  }
+  // RFC 5961 §4 (and Linux): a SYN in a synchronized state, whatever its sequence number,
+  // gets a challenge ACK and is dropped.
+  if (f & TCP_SYN && !(f & TCP_RST) && !synRecv) {
+    t.counters.extTCPSYNChallenge++;
+    if (cfg.rfc5961) t.challengeAck(ep);
+    else if (acceptable(ep, seg.seq, segLen(seg))) t.reset(ep); // RFC 793: an in-window SYN resets
+    else sendAck(t, ep);
+    return;
+  }
+  // First: the sequence number.
+  if (!acceptable(ep, seg.seq, segLen(seg))) {
+    // An unacceptable RST is dropped silently (RFC 5961 §3.2); anything else gets an ACK.
+    if (!(f & TCP_RST)) {
+      if (synRecv && ep.passive && f & TCP_SYN) return;
+      sendAck(t, ep);
+    }
+    return;
+  }
+  // Second: RST (RFC 5961 §3.2: only an exact RCV.NXT resets; in-window gets a challenge ACK).
+  if (f & TCP_RST) {
+    if (seg.seq !== ep.rcvNxt && cfg.rfc5961) {
+      t.challengeAck(ep);
+      return;
+    }
+    if (synRecv && ep.passive) {
+      // RFC 9293: a passive open returns to LISTEN: the embryonic child just goes away.
+      t.counters.extEmbryonicRsts++;
+      t.dropChild(ep);
+      return;
+    }
+    t.reset(ep);
+    return;
+  }
+  // Fourth: SYN in SYN-RECEIVED (passive) with another sequence number: Linux resets the embryonic connection.
+  if (f & TCP_SYN) {
+    t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, f & TCP_ACK ? seg.ack : 0, 0, TCP_RST);
+    t.counters.extEmbryonicRsts++;
+    t.dropChild(ep);
+    return;
+  }
+  // Fifth: ACK. Without it the segment is dropped.
+  if (!(f & TCP_ACK)) return;
+  if (synRecv) {
+    if (!(seqGt(seg.ack, ep.sndUna) && seqLe(seg.ack, ep.sndMax))) {
+      t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, seg.ack, 0, TCP_RST);
+      return;
+    }
+    ep.sndUna = seg.ack;
+    ep.sndBufSeq = seg.ack;
+    if (ep.retransmits === 0) ep.rtt.sample(t.scheduler.now() - ep.rttStart);
+    else ep.rtt.reset(RTO_FALLBACK_MS);
+    updateWindow(ep, seg.window, seg.seq, seg.ack);
+    if (!t.establish(ep)) return; // accept queue full: the ACK is dropped (Linux, tcp_abort_on_overflow = 0)
+  } else if (!processAck(t, ep, seg, payload.length)) {
+    return;
+  }
+  if (ep.released) return;
+  arrival.seq = seg.seq;
+  arrival.flags = f;
+  arrival.data = payload;
+  trim(ep, arrival);
+  processText(t, ep, seg, arrival);
+  if (!ep.released) output(t, ep);
+}
+
+/** Cuts what lies before RCV.NXT or beyond the window (RFC 9293 §3.10.7.4 first, trimming). */
+function trim(ep: TcpEndpoint, a: Arrival): void {
+  let skip = (ep.rcvNxt - a.seq) | 0;
+  if (skip > 0) {
+    if (a.flags & TCP_SYN) {
+      a.flags &= ~TCP_SYN;
+      skip--;
+      a.seq = (a.seq + 1) >>> 0;
+    }
+    if (skip >= a.data.length) {
+      // The FIN too is old if it lies before RCV.NXT.
+      if (skip > a.data.length) a.flags &= ~TCP_FIN;
+      a.data = a.data.subarray(a.data.length);
+    } else {
+      a.data = a.data.subarray(skip);
+    }
+    a.seq = ep.rcvNxt;
+  }
+  const room = rcvWindow(ep) - ((a.seq - ep.rcvNxt) | 0);
+  if (a.data.length > room) {
+    a.data = a.data.subarray(0, Math.max(0, room));
+    a.flags &= ~TCP_FIN;
+  }
+}
+
+/** SND.WND update rule (RFC 9293 §3.10.7.4, ESTABLISHED, fifth check). */
+function updateWindow(ep: TcpEndpoint, window: number, seq: number, ack: number): void {
+  ep.sndWnd = window;
+  ep.sndWl1 = seq;
+  ep.sndWl2 = ack;
+  if (window > ep.maxSndWnd) ep.maxSndWnd = window;
+}
+
+/**
+ * The ACK field in a synchronized state: RFC 5961 §5 validation, SND.UNA advance, RTT, congestion
+ * control, duplicate ACKs, window update and the FIN-acknowledged transitions. False when the
+ * segment is to be dropped.
+ */
+function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number): boolean {
+  const ack = seg.ack;
+  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others get an ACK.
+  const tooOld = seqLt(ack, (ep.sndUna - ep.maxSndWnd) >>> 0);
+  if (seqGt(ack, ep.sndMax) || tooOld) {
+    if (t.config.rfc5961) t.challengeAck(ep);
+    else sendAck(t, ep);
+    return false;
+  }
+  ep.probesOut = 0;
+  const oldWnd = ep.sndWnd;
+  const cc = ep.cc!;
+  if (seqGt(ack, ep.sndUna)) {
+    const acked = (ack - ep.sndUna) >>> 0;
+    const dataAcked = Math.min(acked, ep.sendBuf.length);
+    ep.sendBuf.discard(dataAcked);
+    ep.sndBufSeq = (ep.sndBufSeq + dataAcked) >>> 0;
+    ep.sndUna = ack;
+    if (seqLt(ep.sndNxt, ack)) ep.sndNxt = ack;
+    if (ep.urgSend && !seqGt(ep.sndUp, ack)) ep.urgSend = false;
+    const s = t.ccSample(ep);
+    s.ackedBytes = acked;
+    if (ep.rttSeq >= 0 && seqGt(ack, ep.rttSeq)) {
+      const rtt = t.scheduler.now() - ep.rttStart;
+      ep.rtt.sample(rtt);
+      s.rttMs = rtt;
+      ep.rttSeq = -1;
+    }
+    ep.retransmits = 0;
+    ep.dupAcks = 0;
+    ep.headSentAt = t.scheduler.now();
+    if (cc.onAck(s) === CC_RETRANSMIT) retransmitHead(t, ep, false);
+    // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
+    if (ep.sndUna === ep.sndMax) {
+      if (ep.rtxMode === RTX_RTO) t.scheduler.disarm(ep.rtx);
+    } else {
+      ep.rtxMode = RTX_RTO;
+      t.scheduler.armIn(ep.rtx, ep.rtt.rto);
+    }
+    if (dataAcked > 0) ep.wait.notify(POLLOUT);
+  } else if (ack === ep.sndUna && dataLen === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seg.window === oldWnd && ep.sndMax !== ep.sndUna) {
+    // A duplicate ACK as RFC 5681 §2 defines it.
+    ep.dupAcks++;
+    if (cc.onDupAck(t.ccSample(ep)) === CC_RETRANSMIT) {
+      t.counters.extTCPFastRetrans++;
+      retransmitHead(t, ep, false);
+    }
+  }
+  if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
+    updateWindow(ep, seg.window, seg.seq, ack);
+    // A window opened while probing: stop probing, output() sends.
+    if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST && ep.rtx.armed) t.scheduler.disarm(ep.rtx);
+  }
+  if (ep.finQueued && ep.finAcked) {
+    switch (ep.state) {
+      case TcpState.FIN_WAIT_1:
+        t.setState(ep, TcpState.FIN_WAIT_2);
+        if (ep.orphan) t.armFinWait2(ep);
+        break;
+      case TcpState.CLOSING:
+        t.enterTimeWait(ep);
+        return false;
+      case TcpState.LAST_ACK:
+        t.done(ep);
+        return false;
+    }
+  }
+  return true;
+}
+
+/** URG, segment text and FIN (RFC 9293 §3.10.7.4 sixth to eighth). */
+function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): void {
+  const st = ep.state;
+  const receiving = st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2 || st === TcpState.SYN_RECEIVED;
+  if (a.data.length > 0 && receiving && ep.shutRead && (st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) {
+    // Linux: new data for a socket that will never read it again aborts the connection (TCPAbortOnData).
+    t.counters.extTCPAbortOnData++;
+    t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, seg.ack, 0, TCP_RST);
+    t.reset(ep);
+    return;
+  }
+  if (seg.flags & TCP_URG && receiving && seg.urgentPointer > 0) checkUrgent(ep, seg);
+  if (a.data.length > 0 && receiving) receiveText(t, ep, a.seq, a.data);
+  if (a.flags & TCP_FIN && receiving) {
+    const finSeq = (a.seq + a.data.length) >>> 0;
+    if (finSeq === ep.rcvNxt) processFin(t, ep);
+    else if (seqGt(finSeq, ep.rcvNxt)) ep.finPendingSeq = finSeq; // after a hole: when the hole fills
+  } else if (a.flags & TCP_FIN && (st === TcpState.CLOSE_WAIT || st === TcpState.CLOSING || st === TcpState.LAST_ACK)) {
+    ep.ackNow = true; // a retransmitted FIN: acknowledge it again
+  }
+}
+
+/** RFC 9293 §3.8.5 / RFC 6093: the urgent pointer points one past the urgent byte (BSD and Linux). */
+function checkUrgent(ep: TcpEndpoint, seg: TcpRepr): void {
+  const up = (seg.seq + seg.urgentPointer) >>> 0;
+  const urgSeq = (up - 1) >>> 0;
+  if (seqLt(urgSeq, ep.rcvNxt) && ep.urgState !== URG_NONE && ep.urgState !== URG_READ) return;
+  if (ep.urgState !== URG_NONE && !seqGt(urgSeq, ep.urgSeq)) return; // not a new mark
+  if (seqLt(urgSeq, ep.readSeq)) return; // already consumed
+  ep.urgSeq = urgSeq;
+  ep.urgState = URG_PENDING;
+  if (seqLt(urgSeq, ep.rcvNxt)) captureUrgent(ep);
+}
+
+function captureUrgent(ep: TcpEndpoint): void {
+  const off = (ep.urgSeq - ep.readSeq) | 0;
+  const b = new Uint8Array(1);
+  if (ep.recvBuf.peek(b, off, 1) === 1) {
+    ep.urgByte = b[0]!;
+    ep.urgState = URG_VALID;
+    ep.wait.notify(POLLPRI | POLLIN);
+  }
+}
+
+/** In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4 seventh). */
+function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array): void {
+  const off = (seq - ep.rcvNxt) | 0;
+  if (data.length > ep.rcvMss) ep.rcvMss = data.length;
+  if (off === 0) {
+    let n: number;
+    const hadHoles = ep.ooo !== null && !ep.ooo.isEmpty;
+    if (!hadHoles) {
+      n = ep.recvBuf.write(data);
+    } else {
+      const asm = ep.ooo!;
+      const w = ep.recvBuf.writeAt(0, data);
+      asm.add(0, w);
+      n = asm.frontContiguous();
+      asm.consumeFront(n);
+      ep.recvBuf.commit(n);
+      // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole.
+      ep.ackNow = true;
+    }
+    if (n < data.length && !hadHoles) t.counters.extTCPRcvQDrop++;
+    ep.rcvNxt = (ep.rcvNxt + n) >>> 0;
+    if (ep.urgState === URG_PENDING && seqLt(ep.urgSeq, ep.rcvNxt)) captureUrgent(ep);
+    // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
+    ep.unackedBytes += n;
+    if (ep.unackedBytes >= 2 * ep.rcvMss) ep.ackNow = true;
+    else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
+    if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
+    if (n > 0) ep.wait.notify(POLLIN);
+    return;
+  }
+  // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
+  ep.ackNow = true;
+  if (!ep.ooo) ep.ooo = new Assembler();
+  const w = ep.recvBuf.writeAt(off, data);
+  if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
+  else t.counters.extTCPOFODrop++;
+}
+
+/** RFC 9293 §3.10.7.4 eighth: the FIN advances RCV.NXT and closes the receive side. */
+function processFin(t: TcpLayer, ep: TcpEndpoint): void {
+  ep.rcvNxt = (ep.rcvNxt + 1) >>> 0;
+  ep.finPendingSeq = -1;
+  ep.finReceived = true;
+  ep.shutRead = true;
+  ep.ackNow = true;
+  switch (ep.state) {
+    case TcpState.SYN_RECEIVED:
+    case TcpState.ESTABLISHED:
+      t.setState(ep, TcpState.CLOSE_WAIT);
+      break;
+    case TcpState.FIN_WAIT_1:
+      if (ep.finAcked) t.enterTimeWait(ep);
+      else t.setState(ep, TcpState.CLOSING);
+      break;
+    case TcpState.FIN_WAIT_2:
+      t.enterTimeWait(ep);
+      break;
+  }
+  ep.wait.notify(POLLIN | POLLRDHUP);
+}
+
+/**
+ * TIME-WAIT (RFC 9293 §3.10.7.4): a retransmitted FIN is ACKed and restarts the 2MSL timer;
+ * an acceptable RST ends it (Linux, tcp_rfc1337 = 0); a new SYN with a higher sequence number
+ * may reopen the port through its listener (RFC 6191-style, as Linux).
+ */
+function timeWaitInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr): void {
+  const f = seg.flags;
+  if (f & TCP_RST) {
+    if (acceptable(ep, seg.seq, 0) || seg.seq === ep.rcvNxt) t.done(ep);
+    return;
+  }
+  if (f & TCP_SYN && !(f & TCP_ACK) && seqGt(seg.seq, ep.rcvNxt) && t.reopenFromTimeWait(ep, seg)) return;
+  if (f & TCP_SYN) {
+    t.challengeAck(ep);
+    return;
+  }
+  if (f & TCP_FIN && ((seg.seq + seg.payloadLength + 1) >>> 0) === ep.rcvNxt) {
+    sendAck(t, ep);
+    t.armTimeWait(ep);
+    return;
+  }
+  if (seg.payloadLength > 0 || !acceptable(ep, seg.seq, segLen(seg))) sendAck(t, ep);
+}
+

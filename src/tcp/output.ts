@@ -1,0 +1,196 @@
+import { HEADROOM } from '../stack/ip-host.js';
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum } from '../wire/tcp.js';
+import { seqGt, seqLt } from './seq.js';
+import { TcpState } from './state.js';
+import { RTX_PERSIST, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
+import type { TcpLayer } from './tcp-layer.js';
+
+/** Without window scaling (RFC 7323, a later issue) the window field is the whole window. */
+export const MAX_WINDOW = 0xffff;
+/** MSS option: kind, length, 16-bit value. */
+const MSS_OPTION_LEN = 4;
+
+/**
+ * The window to advertise now, and the right edge it implies (rcvAdv). The right edge never
+ * moves left (RFC 9293 §3.8.6.2.2 "shrinking the window" is strongly discouraged), and moves
+ * right only by at least min(buffer / 2, MSS): receiver-side silly window avoidance
+ * (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3).
+ */
+export function selectWindow(ep: TcpEndpoint): number {
+  const cap = ep.recvBuf.capacity;
+  const free = Math.max(0, cap - ep.recvBuf.length);
+  const win = Math.min(free, MAX_WINDOW);
+  const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
+  const growth = (ep.rcvNxt + win - ep.rcvAdv) | 0;
+  // Keep the right edge where it was: never shrink, and grow only by a worthwhile amount.
+  if (growth <= 0 || growth < Math.min(cap >>> 1, ep.advMss)) return Math.min(offered, MAX_WINDOW);
+  ep.rcvAdv = (ep.rcvNxt + win) >>> 0;
+  return win;
+}
+
+/**
+ * Builds and sends one segment from `ep`: `len` bytes of sendBuf from `dataOff`, at `seq`.
+ * Every segment but a SYN without ACK carries the ACK and the window; a SYN carries the MSS
+ * option (RFC 9293 §3.7.1). Transport checksums are skipped where the route offloads them.
+ */
+export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: number, dataOff: number, len: number): void {
+  const route = ep.route;
+  if (!route) return;
+  const h = t.hdr;
+  h.srcPort = ep.localPort;
+  h.dstPort = ep.remotePort;
+  h.seq = seq >>> 0;
+  h.urgentPointer = 0;
+  const syn = (flags & TCP_SYN) !== 0;
+  h.ack = flags & TCP_ACK ? ep.rcvNxt : 0;
+  // RFC 7323 §2.2: the window in a SYN is never scaled; without scaling both are the same.
+  h.window = flags & TCP_RST ? 0 : syn ? Math.min(ep.recvBuf.capacity, MAX_WINDOW) : selectWindow(ep);
+  if (syn) ep.rcvAdv = (ep.rcvNxt + h.window) >>> 0;
+  if (ep.urgSend) {
+    // RFC 9293 §3.8.5: the urgent pointer rides on every segment until the data passes it.
+    if (seqGt(ep.sndUp, seq)) {
+      flags |= TCP_URG;
+      h.urgentPointer = Math.min((ep.sndUp - seq) >>> 0, 0xffff);
+    }
+  }
+  h.flags = flags;
+  h.options = syn ? { mss: ep.advMss } : t.noOptions;
+  const hdrLen = TCP_HEADER_LEN + (syn ? MSS_OPTION_LEN : 0);
+  const pkt = new Uint8Array(HEADROOM + hdrLen + len);
+  emitTcp(h, pkt, HEADROOM);
+  if (len > 0) ep.sendBuf.peek(pkt, dataOff, len, HEADROOM + hdrLen);
+  if (!route.offload) fillTcpChecksum(pkt, HEADROOM, hdrLen + len, ep.localAddr, ep.remoteAddr);
+  t.ipOutput(ep.localAddr, ep.remoteAddr, ep.ttl, ep.tos, pkt, route);
+  const c = t.counters;
+  c.outSegs++;
+  if (flags & TCP_RST) c.outRsts++;
+  if (flags & TCP_ACK) {
+    // Any segment carrying an ACK satisfies the delayed-ACK obligation (RFC 9293 §3.8.6.3).
+    ep.unackedBytes = 0;
+    ep.ackNow = false;
+    if (ep.delack.armed) t.scheduler.disarm(ep.delack);
+  }
+}
+
+/** A bare ACK with the current RCV.NXT and window. */
+export function sendAck(t: TcpLayer, ep: TcpEndpoint): void {
+  transmit(t, ep, ep.sndNxt, TCP_ACK, 0, 0);
+}
+
+/** SYN (active open) or SYN-ACK (passive or simultaneous open), always at ISS. */
+export function sendSyn(t: TcpLayer, ep: TcpEndpoint): void {
+  const flags = ep.state === TcpState.SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
+  transmit(t, ep, ep.iss, flags, 0, 0);
+}
+
+/** An RST from a connection being aborted (RFC 9293 §3.10.5 ABORT): seq = SND.NXT, with ACK. */
+export function sendAbortRst(t: TcpLayer, ep: TcpEndpoint): void {
+  transmit(t, ep, ep.sndNxt, TCP_RST | TCP_ACK, 0, 0);
+}
+
+/**
+ * Resends the segment at SND.UNA, whatever the windows say: on a retransmission timeout
+ * (RFC 6298 §5.4) with `rewind` (SND.NXT goes back, so the rest follows as cwnd allows), or
+ * as fast retransmit (RFC 5681 §3.2) without. Returns true when something was sent.
+ */
+export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean): boolean {
+  const off = (ep.sndUna - ep.sndBufSeq) | 0;
+  const outstanding = (ep.sndMax - ep.sndUna) | 0;
+  if (outstanding <= 0 || off < 0) return false;
+  const len = Math.min(ep.sndMss, ep.sendBuf.length - off, outstanding);
+  let flags = TCP_ACK;
+  const end = (ep.sndUna + len) >>> 0;
+  // The FIN goes again if it was sent and nothing but it (or the data before it) remains.
+  if (ep.finQueued && end === ep.finSeq && seqGt(ep.sndMax, ep.finSeq)) flags |= TCP_FIN;
+  if (len <= 0 && !(flags & TCP_FIN)) return false;
+  if (len > 0 && off + len === ep.sendBuf.length) flags |= TCP_PSH;
+  transmit(t, ep, ep.sndUna, flags, off, len);
+  t.counters.retransSegs++;
+  ep.totalRetrans++;
+  ep.rttSeq = -1; // Karn's algorithm (RFC 6298 §3): no sample from a retransmitted segment
+  if (rewind) ep.sndNxt = (end + (flags & TCP_FIN ? 1 : 0)) >>> 0;
+  armRto(t, ep);
+  return true;
+}
+
+/** (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3). */
+export function armRto(t: TcpLayer, ep: TcpEndpoint): void {
+  ep.rtxMode = RTX_RTO;
+  t.scheduler.armIn(ep.rtx, ep.rtt.rto);
+}
+
+/** Starts the persist timer (RFC 9293 §3.8.6.1) with Linux's backoff: RTO << probes, at most RTO max. */
+export function armPersist(t: TcpLayer, ep: TcpEndpoint): void {
+  ep.rtxMode = RTX_PERSIST;
+  const when = Math.min(ep.rtt.rto * 2 ** Math.min(ep.probesOut, 20), ep.rtt.maxRto);
+  t.scheduler.armIn(ep.rtx, when);
+}
+
+/** True while the connection may still send a FIN it has queued. */
+function finPending(ep: TcpEndpoint): boolean {
+  return ep.finQueued && !seqGt(ep.sndNxt, ep.finSeq);
+}
+
+/**
+ * Sends whatever the windows, Nagle and silly-window avoidance allow (RFC 9293 §3.8.6.2.1,
+ * RFC 1122 §4.2.3.4, RFC 896), then a bare ACK if one is owed and nothing carried it.
+ */
+export function output(t: TcpLayer, ep: TcpEndpoint): void {
+  const st = ep.state;
+  if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED || st === TcpState.LISTEN || st === TcpState.CLOSED) return;
+  if (st === TcpState.TIME_WAIT) {
+    if (ep.ackNow) sendAck(t, ep);
+    return;
+  }
+  const cc = ep.cc!;
+  const now = t.scheduler.now();
+  let sent = false;
+  if (ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt > 0 && now - ep.lastSendAt > ep.rtt.rto) {
+    // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
+    cc.onIdleRestart(t.ccSample(ep));
+  }
+  for (;;) {
+    const off = (ep.sndNxt - ep.sndBufSeq) | 0;
+    const avail = ep.sendBuf.length - off;
+    const inFlight = (ep.sndNxt - ep.sndUna) | 0;
+    const usable = Math.min(ep.sndWnd, cc.cwnd) - inFlight;
+    const len = Math.max(0, Math.min(avail, ep.sndMss, usable));
+    // A FIN takes one sequence number of the peer's window, as in Linux (tcp_snd_wnd_test):
+    // sent into a zero window it would be refused and retransmitted until R2 gave up.
+    const fin = finPending(ep) && off + len === ep.sendBuf.length && ep.sndWnd - inFlight >= len + 1;
+    if (len === 0 && !fin) break;
+    if (len > 0 && len < ep.sndMss && !fin) {
+      const retransmission = seqLt(ep.sndNxt, ep.sndMax);
+      const allQueued = len === avail;
+      // Nagle: a small segment only when nothing is unacknowledged (or TCP_NODELAY), never while corked.
+      const nagleOk = allQueued && !ep.cork && (ep.nodelay || ep.sndMax === ep.sndUna);
+      // Sender SWS: or when it is at least half the largest window the peer has offered.
+      const swsOk = ep.maxSndWnd > 0 && len >= ep.maxSndWnd >>> 1 && !ep.cork;
+      if (!retransmission && !nagleOk && !swsOk) break;
+    }
+    let flags = TCP_ACK;
+    if (len > 0 && off + len === ep.sendBuf.length) flags |= TCP_PSH;
+    if (fin) flags |= TCP_FIN;
+    const seq = ep.sndNxt;
+    const fresh = !seqLt(seq, ep.sndMax);
+    if (ep.sndNxt === ep.sndUna) ep.headSentAt = now;
+    transmit(t, ep, seq, flags, off, len);
+    if (!fresh) {
+      t.counters.retransSegs++;
+      ep.totalRetrans++;
+    } else if (len > 0 && ep.rttSeq < 0) {
+      // Time one segment per round trip (RFC 6298 §3, without timestamps).
+      ep.rttSeq = seq;
+      ep.rttStart = now;
+    }
+    ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
+    if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
+    ep.lastSendAt = now;
+    if (!ep.rtx.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+    sent = true;
+    if (fin) break;
+  }
+  // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
+  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtx.armed) armPersist(t, ep);
+  if (ep.ackNow) sendAck(t, ep);
+}

@@ -1,0 +1,111 @@
+import { EndpointError } from '../stack/errno.js';
+import { TcpState } from './state.js';
+import { URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
+import { MAX_WINDOW, output, sendAck } from './output.js';
+import type { TcpLayer } from './tcp-layer.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** send(2) would block: the connection is still opening or the send buffer is full. */
+export const WOULD_BLOCK = -1;
+
+/**
+ * Queues up to all of data[off...] for sending (RFC 9293 §3.10.2 SEND) and pushes what the
+ * windows allow. Returns the bytes queued, or WOULD_BLOCK. Errors as Linux tcp_sendmsg: a
+ * pending error first, then EPIPE after shutdown or on a socket that is not connected.
+ */
+export function tcpSend(t: TcpLayer, ep: TcpEndpoint, data: Uint8Array, off: number, oob: boolean): number {
+  const err = ep.takeError();
+  if (err) throw new EndpointError(err);
+  if (ep.shutWrite) throw new EndpointError('EPIPE');
+  const st = ep.state;
+  if (st !== TcpState.ESTABLISHED && st !== TcpState.CLOSE_WAIT) {
+    // sk_stream_wait_connect: wait while opening, EPIPE otherwise (LISTEN, CLOSED).
+    if (st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED) return WOULD_BLOCK;
+    throw new EndpointError('EPIPE');
+  }
+  if (off >= data.length) return 0;
+  const n = ep.sendBuf.write(data, off);
+  if (n === 0) return WOULD_BLOCK;
+  if (oob) {
+    // RFC 9293 §3.8.5 with the BSD/Linux pointer: one past the last byte of this send.
+    ep.sndUp = (ep.sndBufSeq + ep.sendBuf.length) >>> 0;
+    ep.urgSend = true;
+  }
+  output(t, ep);
+  return n;
+}
+
+/**
+ * Takes (or with peek, copies) up to `max` in-order bytes (RFC 9293 §3.10.3 RECEIVE). Reading
+ * stops at the urgent mark and skips the urgent byte unless SO_OOBINLINE, as Linux tcp_recvmsg.
+ * Returns null when nothing is readable yet; an empty array is end of file.
+ */
+export function tcpRecv(t: TcpLayer, ep: TcpEndpoint, max: number, peek: boolean): Uint8Array | null {
+  if (ep.state === TcpState.LISTEN) throw new EndpointError('ENOTCONN');
+  if (max === 0) return EMPTY;
+  let skip = 0;
+  let limit = ep.recvBuf.length;
+  if ((ep.urgState === URG_VALID || ep.urgState === URG_READ) && !ep.oobInline && ep.urgInBuffer()) {
+    const mark = (ep.urgSeq - ep.readSeq) | 0;
+    if (mark === 0) skip = 1;
+    else limit = mark;
+  }
+  const n = Math.min(max, limit - skip);
+  if (n > 0) {
+    const out = new Uint8Array(n);
+    ep.recvBuf.peek(out, skip, n);
+    if (!peek) {
+      ep.recvBuf.discard(skip + n);
+      if (skip) ep.urgState = URG_NONE; // the stream passed the mark: urgent data is gone (Linux)
+      windowUpdate(t, ep);
+    }
+    return out;
+  }
+  if (skip && !peek && ep.recvBuf.length === 1) {
+    // Only the urgent byte is left: it leaves the stream; wait for more.
+    ep.recvBuf.discard(1);
+    ep.urgState = URG_NONE;
+  }
+  // Linux's order once nothing was copied: FIN received, error, shut down, not connected.
+  if (ep.finReceived) return EMPTY;
+  const err = ep.takeError();
+  if (err) throw new EndpointError(err);
+  if (ep.shutRead) return EMPTY;
+  if (ep.state === TcpState.CLOSED) {
+    if (ep.wasConnected) return EMPTY;
+    throw new EndpointError('ENOTCONN');
+  }
+  return null;
+}
+
+/**
+ * recv(MSG_OOB): the urgent byte (Linux tcp_recv_urg). EINVAL with SO_OOBINLINE or when
+ * there is none (or it was read); EAGAIN while it is announced but has not arrived.
+ */
+export function tcpRecvOob(ep: TcpEndpoint, peek: boolean): Uint8Array {
+  if (ep.state === TcpState.LISTEN) throw new EndpointError('ENOTCONN');
+  if (ep.oobInline || ep.urgState === URG_NONE || ep.urgState === URG_READ) throw new EndpointError('EINVAL');
+  if (ep.urgState === URG_VALID) {
+    if (!peek) ep.urgState = URG_READ;
+    return Uint8Array.of(ep.urgByte);
+  }
+  if (ep.urgState === URG_PENDING && (ep.state === TcpState.CLOSED || ep.finReceived)) return EMPTY;
+  throw new EndpointError('EAGAIN');
+}
+
+/**
+ * After the application reads: tell the peer about a window that at least doubled, when the
+ * one it knows is small (Linux tcp_cleanup_rbuf; with selectWindow's SWS rule, RFC 1122 §4.2.3.3).
+ */
+function windowUpdate(t: TcpLayer, ep: TcpEndpoint): void {
+  const st = ep.state;
+  if (!(st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) return;
+  const cap = ep.recvBuf.capacity;
+  const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
+  const clamp = Math.min(cap, MAX_WINDOW);
+  if (2 * offered > clamp) return;
+  const win = Math.min(cap - ep.recvBuf.length, MAX_WINDOW);
+  const growth = win - offered;
+  if (growth >= Math.min(cap >>> 1, ep.advMss) && win >= 2 * offered) sendAck(t, ep);
+}

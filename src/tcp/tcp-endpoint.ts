@@ -1,0 +1,261 @@
+import { RingBuffer } from '../storage/ring-buffer.js';
+import { Assembler } from '../storage/assembler.js';
+import { Timer } from '../time/scheduler.js';
+import { WaitQueue, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
+import type { ErrnoCode } from '../stack/errno.js';
+import type { RouteResult } from '../stack/ip-host.js';
+import { RttEstimator } from './rtt.js';
+import type { CongestionControl } from './congestion/congestion-control.js';
+import { TcpState, stateName } from './state.js';
+import type { TcpConfig } from './config.js';
+
+/** What the retransmission timer is timing (Linux's icsk_pending). */
+export const RTX_NONE = 0;
+export const RTX_RTO = 1;
+export const RTX_PERSIST = 2;
+
+/** What the slow timer is timing (Linux's sk_timer: keepalive, FIN-WAIT-2, TIME-WAIT). */
+export const SLOW_NONE = 0;
+export const SLOW_KEEPALIVE = 1;
+export const SLOW_FIN_WAIT_2 = 2;
+export const SLOW_TIME_WAIT = 3;
+
+/** Urgent-data state of the receiver (Linux's urg_data). */
+export const URG_NONE = 0;
+/** An urgent pointer announced a byte that has not arrived yet. */
+export const URG_PENDING = 1;
+/** The urgent byte arrived and waits for recv(MSG_OOB). */
+export const URG_VALID = 2;
+/** The urgent byte was read (or skipped). */
+export const URG_READ = 3;
+
+/**
+ * One TCP connection's control block (RFC 9293 §3.3.1): addresses, the send and receive
+ * sequence spaces, buffers, timers and options. Protocol logic lives in the modules around
+ * it (input, output, timers, user calls); the endpoint holds state and answers poll().
+ */
+export class TcpEndpoint {
+  state: number = TcpState.CLOSED;
+  localAddr = 0;
+  localPort = 0;
+  remoteAddr = 0;
+  remotePort = 0;
+  /** bind() chose the address / port (they survive the connection; Linux SOCK_BINDADDR_LOCK). */
+  boundAddr = false;
+  boundPort = false;
+  /** In the layer's port table (bhash). */
+  inBindTable = false;
+  /** In the layer's connection table (ehash), and the chain link for its bucket. */
+  inConnTable = false;
+  hashKey = 0;
+  hashNext: TcpEndpoint | null = null;
+  route: RouteResult | null = null;
+
+  // ---- send sequence space (RFC 9293 §3.3.1) ----
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  /** One past the highest sequence number sent (BSD snd_max): sndNxt falls back to sndUna on a timeout. */
+  sndMax = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** Largest window the peer has offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5 MAX.SND.WND). */
+  maxSndWnd = 0;
+  /** Send urgent pointer: one past the last urgent byte (BSD semantics, as Linux); valid while urgSend. */
+  sndUp = 0;
+  urgSend = false;
+  /** Sequence number of sendBuf's first byte (the SYN takes iss, data starts at iss + 1). */
+  sndBufSeq = 0;
+  /** The user will send no more (shutdown SHUT_WR or close): a FIN follows the queued data. */
+  finQueued = false;
+  /** Send MSS (RFC 9293 §3.7.1): the peer's MSS option, or 536, within our route's MTU. */
+  sndMss = 536;
+  /** The MSS we advertise (route MTU - 40). */
+  advMss = 536;
+
+  // ---- receive sequence space ----
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window last advertised (RCV.NXT + RCV.WND then): never moves left (§3.8.6.2.2). */
+  rcvAdv = 0;
+  /** A FIN arrived ahead of a hole: its sequence number, processed when RCV.NXT reaches it. */
+  finPendingSeq = -1;
+  /** Urgent data (RFC 9293 §3.8.5; Linux's BSD interpretation: the pointer is one past the byte). */
+  urgState = URG_NONE;
+  urgSeq = 0;
+  urgByte = 0;
+  oobInline = false;
+
+  // ---- buffers ----
+  sendBuf: RingBuffer;
+  recvBuf: RingBuffer;
+  /** Out-of-order ranges beyond RCV.NXT (the bytes sit in recvBuf past its readable end). */
+  ooo: Assembler | null = null;
+
+  // ---- sk_shutdown and errors ----
+  /** RCV_SHUTDOWN: a FIN arrived, shutdown(SHUT_RD), or the connection is gone. */
+  shutRead = false;
+  /** SEND_SHUTDOWN: shutdown(SHUT_WR), close, or the connection is gone. */
+  shutWrite = false;
+  /** sk_err: reported once by the next call or SO_ERROR. */
+  pendingError: ErrnoCode | null = null;
+  /** sk_err_soft: an ICMP error remembered for a later timeout (Linux reports it instead of ETIMEDOUT). */
+  softError: ErrnoCode | null = null;
+  /** The peer's FIN arrived (Linux SOCK_DONE): recv() returns EOF before any error. */
+  finReceived = false;
+  /** The connection was synchronized once (recv() then returns EOF rather than ENOTCONN). */
+  wasConnected = false;
+  /** The user closed the socket: nobody reads; the layer frees the endpoint when it reaches CLOSED. */
+  orphan = false;
+  /** The endpoint reached CLOSED and left the tables for good. */
+  released = false;
+
+  // ---- listening ----
+  backlog = 0;
+  /** Children in SYN-RECEIVED (the SYN queue). */
+  synQueue: TcpEndpoint[] = [];
+  /** Established children waiting for accept(). */
+  acceptQueue: TcpEndpoint[] = [];
+  /** The listener a passive child belongs to until accept() takes it. */
+  parent: TcpEndpoint | null = null;
+  /** Passive open: an RST in SYN-RECEIVED returns to LISTEN (RFC 9293 §3.10.7.4). */
+  passive = false;
+
+  // ---- options ----
+  reuseAddr = false;
+  reusePort = false;
+  nodelay = false;
+  cork = false;
+  keepalive = false;
+  keepIdleS: number;
+  keepIntvlS: number;
+  keepCnt: number;
+  /** TCP_USER_TIMEOUT in ms (0 = the retries2 rule). */
+  userTimeoutMs = 0;
+  /** TCP_MAXSEG set by the user before connecting (0 = from the route). */
+  userMss = 0;
+  ttl = -1;
+  tos = 0;
+
+  // ---- timers and their counters ----
+  readonly rtx: Timer;
+  readonly delack: Timer;
+  readonly slow: Timer;
+  rtxMode = RTX_NONE;
+  slowMode = SLOW_NONE;
+  /** Consecutive retransmissions of the current head (Linux icsk_retransmits), also SYN / SYN-ACK retries. */
+  retransmits = 0;
+  totalRetrans = 0;
+  /** Unanswered zero-window or keepalive probes. */
+  probesOut = 0;
+  /** When the oldest unacknowledged segment was first sent (Linux retrans_stamp, for R2 and TCP_USER_TIMEOUT). */
+  headSentAt = 0;
+  /** When the last segment arrived (keepalive idle time). */
+  lastRecvAt = 0;
+  /** When data was last sent (RFC 5681 §4.1 idle restart). */
+  lastSendAt = 0;
+
+  // ---- RTT and congestion ----
+  readonly rtt: RttEstimator;
+  cc: CongestionControl | null = null;
+  /** Sequence number being timed for an RTT sample (Karn: cleared by a retransmission), or -1. */
+  rttSeq = -1;
+  rttStart = 0;
+  /** Duplicate ACKs seen at SND.UNA (for RFC 5681 §2 classification). */
+  dupAcks = 0;
+
+  // ---- delayed ACK ----
+  /** Bytes received since the last ACK we sent. */
+  unackedBytes = 0;
+  /** An ACK must go out with the next transmission, now. */
+  ackNow = false;
+  /** Largest segment the peer has sent us (Linux rcv_mss), for "full-sized". */
+  rcvMss = 536;
+
+  readonly wait = new WaitQueue();
+
+  constructor(cfg: TcpConfig, onRtx: (ep: TcpEndpoint) => void, onDelack: (ep: TcpEndpoint) => void, onSlow: (ep: TcpEndpoint) => void) {
+    this.sendBuf = new RingBuffer(cfg.sndBuf);
+    this.recvBuf = new RingBuffer(cfg.rcvBuf);
+    this.keepIdleS = cfg.keepIdleS;
+    this.keepIntvlS = cfg.keepIntvlS;
+    this.keepCnt = cfg.keepCnt;
+    this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs });
+    this.rtx = new Timer(() => onRtx(this), true);
+    this.delack = new Timer(() => onDelack(this), true);
+    this.slow = new Timer(() => onSlow(this), true);
+  }
+
+  get stateName(): string {
+    return stateName(this.state);
+  }
+
+  /** Sequence number of recvBuf's first unread byte. */
+  get readSeq(): number {
+    return (this.rcvNxt - this.recvBuf.length) >>> 0;
+  }
+
+  /** Bytes queued and not yet sent (beyond SND.NXT). */
+  get unsent(): number {
+    return this.sendBuf.length - ((this.sndNxt - this.sndBufSeq) | 0);
+  }
+
+  /** Sequence number a FIN takes once every queued byte is sent (meaningful while finQueued). */
+  get finSeq(): number {
+    return (this.sndBufSeq + this.sendBuf.length) >>> 0;
+  }
+
+  /** Our FIN has been sent and acknowledged. */
+  get finAcked(): boolean {
+    return this.finQueued && this.sndUna === ((this.finSeq + 1) >>> 0);
+  }
+
+  /** Bytes readable now: in-order data minus an urgent byte pulled out of the stream. */
+  get readable(): number {
+    let n = this.recvBuf.length;
+    if ((this.urgState === URG_VALID || this.urgState === URG_READ) && !this.oobInline && this.urgInBuffer()) n--;
+    return n;
+  }
+
+  /** The urgent byte is still in recvBuf (not yet read past). */
+  urgInBuffer(): boolean {
+    const off = (this.urgSeq - this.readSeq) | 0;
+    return off >= 0 && off < this.recvBuf.length;
+  }
+
+  /**
+   * poll(2) bits as Linux tcp_poll: POLLHUP when closed or shut both ways, POLLIN|POLLRDHUP
+   * after the peer's FIN, POLLIN with data, POLLOUT with send space once connected, POLLPRI
+   * with urgent data, POLLERR with a pending error. A listener is readable with a connection to accept.
+   */
+  readiness(): number {
+    if (this.state === TcpState.LISTEN) {
+      let ev = this.acceptQueue.length > 0 ? POLLIN : 0;
+      if (this.pendingError) ev |= POLLERR;
+      return ev;
+    }
+    let ev = 0;
+    if ((this.shutRead && this.shutWrite) || this.state === TcpState.CLOSED) ev |= POLLHUP;
+    if (this.shutRead) ev |= POLLIN | POLLRDHUP;
+    if (this.state !== TcpState.SYN_SENT && this.state !== TcpState.SYN_RECEIVED) {
+      if (this.readable > 0) ev |= POLLIN;
+      if (this.shutWrite || this.writable()) ev |= POLLOUT;
+      if (this.urgState === URG_VALID && !this.oobInline) ev |= POLLPRI;
+    }
+    if (this.pendingError) ev |= POLLERR;
+    return ev;
+  }
+
+  /** sk_stream_is_writeable: free space at least half of what is queued (and some at all). */
+  writable(): boolean {
+    const free = this.sendBuf.free;
+    return free > 0 && free >= this.sendBuf.length >>> 1;
+  }
+
+  takeError(): ErrnoCode | null {
+    const e = this.pendingError;
+    this.pendingError = null;
+    return e;
+  }
+}
