@@ -19,6 +19,8 @@ export class OpenSocket {
   keepalive = false;
   linger = { l_onoff: 0, l_linger: 0 };
   closed = false;
+  /** A stream connect() is under way or finished unseen (Linux SS_CONNECTING): the next connect() reports it. */
+  connecting = false;
 
   constructor(
     readonly domain: number,

@@ -49,7 +49,13 @@ export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number
     } catch (e) {
       throw wrap(e, sys);
     }
+    s.connecting = true;
     if (s.nonblocking) throw new SocketError('EINPROGRESS', sys);
+  } else if (s.connecting) {
+    // __inet_stream_connect: SS_CONNECTING and the handshake is over: report its outcome once.
+    s.connecting = false;
+    if (ep.state === TcpState.CLOSED) throw new SocketError(ep.takeError() ?? 'ECONNREFUSED', sys);
+    return;
   } else {
     throw new SocketError('EISCONN', sys);
   }
@@ -66,6 +72,7 @@ export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number
       throw e;
     }
   }
+  s.connecting = false;
   if (ep.state === TcpState.CLOSED) throw new SocketError(ep.takeError() ?? 'ECONNREFUSED', sys);
   const err = ep.takeError();
   if (err) throw new SocketError(err, sys);

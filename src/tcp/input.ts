@@ -402,7 +402,8 @@ function processFin(t: TcpLayer, ep: TcpEndpoint): void {
 function timeWaitInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr): void {
   const f = seg.flags;
   if (f & TCP_RST) {
-    if (acceptable(ep, seg.seq, 0) || seg.seq === ep.rcvNxt) t.done(ep);
+    // Only an RST at exactly RCV.NXT (Linux tcp_timewait_state_process; RFC 5961 spirit).
+    if (seg.seq === ep.rcvNxt) t.done(ep);
     return;
   }
   if (f & TCP_SYN && !(f & TCP_ACK) && seqGt(seg.seq, ep.rcvNxt) && t.reopenFromTimeWait(ep, seg)) return;

@@ -72,9 +72,13 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
   }
 }
 
-/** A bare ACK with the current RCV.NXT and window. */
+/**
+ * A bare ACK with the current RCV.NXT and window. Its sequence number is the highest sent
+ * (SND.MAX, as BSD), not a SND.NXT rewound by a timeout: the peer already holds the data before
+ * that, would find the ACK unacceptable and drop it, and both sides could stall retransmitting.
+ */
 export function sendAck(t: TcpLayer, ep: TcpEndpoint): void {
-  transmit(t, ep, ep.sndNxt, TCP_ACK, 0, 0);
+  transmit(t, ep, ep.sndMax, TCP_ACK, 0, 0);
 }
 
 /** SYN (active open) or SYN-ACK (passive or simultaneous open), always at ISS. */

@@ -315,8 +315,13 @@ export class TcpLayer implements ProtocolHandler {
         ep.finQueued = true;
         this.setState(ep, TcpState.LAST_ACK);
         break;
-      case TcpState.SYN_SENT:
       case TcpState.SYN_RECEIVED:
+        // RFC 9293 CLOSE in SYN-RECEIVED with nothing queued: FIN now, FIN-WAIT-1 (Linux tcp_close_state).
+        ep.finQueued = true;
+        ep.cc ??= new NewReno(ep.sndMss);
+        this.setState(ep, TcpState.FIN_WAIT_1);
+        break;
+      case TcpState.SYN_SENT:
         ep.finQueued = true; // sent once the connection is established
         return;
       default:
@@ -408,12 +413,6 @@ export class TcpLayer implements ProtocolHandler {
     }
     // RFC 1122 §4.2.3.10: a segment to a broadcast or multicast address is dropped.
     if (this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
-    // A SYN carrying FIN or RST is never legitimate (Linux drops it before any lookup).
-    const f = seg.flags;
-    if (f & TCP_SYN && f & (TCP_FIN | TCP_RST)) {
-      c.inErrs++;
-      return;
-    }
     const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
     const ep = this.lookupConn(h.dst, seg.dstPort, h.src, seg.srcPort);
     if (ep) {
@@ -453,7 +452,8 @@ export class TcpLayer implements ProtocolHandler {
       this.sendReset(dst, seg.dstPort, src, seg.srcPort, seg.ack, 0, TCP_RST);
       return;
     }
-    if (!(f & TCP_SYN)) return;
+    // A SYN with FIN is never legitimate: Linux discards it in LISTEN.
+    if (!(f & TCP_SYN) || f & TCP_FIN) return;
     const c = this.counters;
     if (l.acceptQueue.length > l.backlog || l.synQueue.length >= Math.max(l.backlog, 1)) {
       if (l.acceptQueue.length > l.backlog) c.extListenOverflows++;
@@ -691,8 +691,6 @@ export class TcpLayer implements ProtocolHandler {
     ep.sendBuf.clear();
     ep.sendBuf.release();
     this.armTimeWait(ep);
-    // The ACK of the FIN goes out now, not after a delayed-ACK timeout.
-    sendAck(this, ep);
   }
 
   /** 2MSL (RFC 9293 §3.10.7.4), restarted by a retransmitted FIN. */
