@@ -163,12 +163,15 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
       t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, seg.ack, 0, TCP_RST);
       return;
     }
+    // Accept queue full: Linux drops the ACK (tcp_abort_on_overflow = 0) and the child stays
+    // in SYN-RECEIVED, retransmitting its SYN-ACK, until accept() makes room.
+    if (t.acceptQueueFull(ep)) return;
     ep.sndUna = seg.ack;
     ep.sndBufSeq = seg.ack;
     if (ep.retransmits === 0) ep.rtt.sample(t.scheduler.now() - ep.rttStart);
     else ep.rtt.reset(RTO_FALLBACK_MS);
     updateWindow(ep, seg.window, seg.seq, seg.ack);
-    if (!t.establish(ep)) return; // accept queue full: the ACK is dropped (Linux, tcp_abort_on_overflow = 0)
+    t.establish(ep);
   } else if (!processAck(t, ep, seg, payload.length)) {
     return;
   }

@@ -98,6 +98,15 @@ export function sendAbortRst(t: TcpLayer, ep: TcpEndpoint): void {
  * as fast retransmit (RFC 5681 §3.2) without. Returns true when something was sent.
  */
 export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean): boolean {
+  if (ep.sndUna === ep.iss && ep.sndBufSeq !== ep.iss) {
+    // Our SYN is still unacknowledged (a FIN sent from SYN-RECEIVED): the SYN-ACK goes first.
+    transmit(t, ep, ep.iss, TCP_SYN | TCP_ACK, 0, 0);
+    t.counters.retransSegs++;
+    ep.totalRetrans++;
+    if (rewind) ep.sndNxt = ep.sndBufSeq;
+    armRto(t, ep);
+    return true;
+  }
   const off = (ep.sndUna - ep.sndBufSeq) | 0;
   const outstanding = (ep.sndMax - ep.sndUna) | 0;
   if (outstanding <= 0 || off < 0) return false;

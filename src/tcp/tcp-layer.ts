@@ -572,18 +572,19 @@ export class TcpLayer implements ProtocolHandler {
     ep.wait.notify(ALL_EVENTS);
   }
 
-  /**
-   * The handshake completed. A passive child moves to its listener's accept queue, unless the
-   * queue is full: then Linux drops the ACK and the child stays in SYN-RECEIVED (false).
-   */
-  establish(ep: TcpEndpoint): boolean {
+  /** A passive child cannot complete: its listener's accept queue is full (counted as Linux does). */
+  acceptQueueFull(ep: TcpEndpoint): boolean {
+    const l = ep.parent;
+    if (!ep.passive || !l || l.acceptQueue.length <= l.backlog) return false;
+    this.counters.extListenOverflows++;
+    this.counters.extListenDrops++;
+    return true;
+  }
+
+  /** The handshake completed; a passive child moves to its listener's accept queue. */
+  establish(ep: TcpEndpoint): void {
     const l = ep.parent;
     if (ep.passive && l) {
-      if (l.acceptQueue.length > l.backlog) {
-        this.counters.extListenOverflows++;
-        this.counters.extListenDrops++;
-        return false;
-      }
       const i = l.synQueue.indexOf(ep);
       if (i >= 0) l.synQueue.splice(i, 1);
       l.acceptQueue.push(ep);
@@ -602,7 +603,6 @@ export class TcpLayer implements ProtocolHandler {
     }
     if (ep.keepalive) this.armKeepalive(ep);
     if (ep.passive && l) l.wait.notify(POLLIN);
-    return true;
   }
 
   /** A valid RST arrived (Linux tcp_reset): the error by state, then CLOSED. */
