@@ -87,9 +87,13 @@ export function sendSyn(t: TcpLayer, ep: TcpEndpoint): void {
   transmit(t, ep, ep.iss, flags, 0, 0);
 }
 
-/** An RST from a connection being aborted (RFC 9293 §3.10.5 ABORT): seq = SND.NXT, with ACK. */
+/**
+ * An RST from a connection being aborted (RFC 9293 §3.10.5 ABORT), with ACK, at the highest
+ * sequence number sent (Linux tcp_acceptable_seq): after a timeout rewound SND.NXT the peer
+ * would find an RST there below its window and drop it.
+ */
 export function sendAbortRst(t: TcpLayer, ep: TcpEndpoint): void {
-  transmit(t, ep, ep.sndNxt, TCP_RST | TCP_ACK, 0, 0);
+  transmit(t, ep, ep.sndMax, TCP_RST | TCP_ACK, 0, 0);
 }
 
 /**
