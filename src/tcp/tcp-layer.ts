@@ -411,8 +411,9 @@ export class TcpLayer implements ProtocolHandler {
       c.inErrs++;
       return;
     }
-    // RFC 1122 §4.2.3.10: a segment to a broadcast or multicast address is dropped.
-    if (this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
+    // RFC 1122 §4.2.3.10 and §3.3.6: a segment to a broadcast or multicast address, or one that
+    // came in a link-layer broadcast frame, is dropped (Linux tcp_v4_rcv: pkt_type != PACKET_HOST).
+    if (this.ip.receivedAsLinkBroadcast || this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
     const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
     const ep = this.lookupConn(h.dst, seg.dstPort, h.src, seg.srcPort);
     if (ep) {
