@@ -130,6 +130,16 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     // An unacceptable RST is dropped silently (RFC 5961 §3.2); anything else gets an ACK.
     if (!(f & TCP_RST)) {
       if (synRecv && ep.passive && f & TCP_SYN) return;
+      // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
+      // made to accept valid ACKs, URGs, and RSTs": the text is dropped, the ACK field counts.
+      if (rcvWindow(ep) === 0 && seg.seq === ep.rcvNxt && f & TCP_ACK && !synRecv) {
+        if (payload.length > 0) t.counters.extTCPZeroWindowDrop++;
+        if (!processAck(t, ep, seg, payload.length) || ep.released) return;
+        if (f & TCP_URG && seg.urgentPointer > 0) checkUrgent(ep, seg);
+        ep.ackNow = true;
+        output(t, ep);
+        return;
+      }
       sendAck(t, ep);
     }
     return;
