@@ -18,3 +18,5 @@ export { type NetDevice } from './stack/device.js';
 export { VirtualClock, RealClock, type Clock } from './time/clock.js';
 export { TimerScheduler, Timer } from './time/scheduler.js';
 export { Rng } from './time/rng.js';
+export { tcpEchoServer, tcpEchoClient, sendAll, formatAddr, type TcpEchoServer, type TcpEchoServerOptions, type TcpEchoClientOptions } from './apps/tcp-echo.js';
+export { chatServer, chatClient, type ChatServer, type ChatServerOptions, type ChatClient } from './apps/chat-server.js';
