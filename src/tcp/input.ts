@@ -3,7 +3,7 @@ import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import { Assembler } from '../storage/assembler.js';
 import { CC_RETRANSMIT } from './congestion/congestion-control.js';
 import { RTO_FALLBACK_MS } from './rtt.js';
-import { seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { seqGt, seqInWindow, seqLe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { RTX_PERSIST, RTX_RTO, URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
 import { output, retransmitHead, sendAck, sendSyn } from './output.js';
@@ -31,10 +31,9 @@ function rcvWindow(ep: TcpEndpoint): number {
 /** RFC 9293 §3.10.7.4 first: the four cases of the acceptable-segment test. */
 export function acceptable(ep: TcpEndpoint, seq: number, len: number): boolean {
   const wnd = rcvWindow(ep);
-  const inWnd = (s: number): boolean => seqGe(s, ep.rcvNxt) && seqLt(s, (ep.rcvNxt + wnd) >>> 0);
-  if (len === 0) return wnd === 0 ? seq === ep.rcvNxt : inWnd(seq);
+  if (len === 0) return wnd === 0 ? seq === ep.rcvNxt : seqInWindow(seq, ep.rcvNxt, wnd);
   if (wnd === 0) return false;
-  return inWnd(seq) || inWnd((seq + len - 1) >>> 0);
+  return seqInWindow(seq, ep.rcvNxt, wnd) || seqInWindow((seq + len - 1) >>> 0, ep.rcvNxt, wnd);
 }
 
 /** A segment for a connection in SYN-SENT (RFC 9293 §3.10.7.3). */

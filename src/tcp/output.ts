@@ -11,19 +11,22 @@ export const MAX_WINDOW = 0xffff;
 const MSS_OPTION_LEN = 4;
 
 /**
- * The window to advertise now, and the right edge it implies (rcvAdv). The right edge never
- * moves left (RFC 9293 §3.8.6.2.2 "shrinking the window" is strongly discouraged), and moves
- * right only by at least min(buffer / 2, MSS): receiver-side silly window avoidance
+ * The window worth advertising now, or -1 to keep the right edge where it is. The right edge
+ * never moves left (RFC 9293 §3.8.6.2.2 "shrinking the window" is strongly discouraged), and
+ * moves right only by at least min(buffer / 2, MSS): receiver-side silly window avoidance
  * (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3).
  */
-export function selectWindow(ep: TcpEndpoint): number {
+export function openedWindow(ep: TcpEndpoint): number {
   const cap = ep.recvBuf.capacity;
-  const free = Math.max(0, cap - ep.recvBuf.length);
-  const win = Math.min(free, MAX_WINDOW);
-  const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
+  const win = Math.min(Math.max(0, cap - ep.recvBuf.length), MAX_WINDOW);
   const growth = (ep.rcvNxt + win - ep.rcvAdv) | 0;
-  // Keep the right edge where it was: never shrink, and grow only by a worthwhile amount.
-  if (growth <= 0 || growth < Math.min(cap >>> 1, ep.advMss)) return Math.min(offered, MAX_WINDOW);
+  return growth <= 0 || growth < Math.min(cap >>> 1, ep.advMss) ? -1 : win;
+}
+
+/** The window to advertise now, moving the right edge (rcvAdv) when openedWindow() allows. */
+export function selectWindow(ep: TcpEndpoint): number {
+  const win = openedWindow(ep);
+  if (win < 0) return Math.min(Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0), MAX_WINDOW);
   ep.rcvAdv = (ep.rcvNxt + win) >>> 0;
   return win;
 }

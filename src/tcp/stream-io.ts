@@ -1,7 +1,7 @@
 import { EndpointError } from '../stack/errno.js';
 import { TcpState } from './state.js';
 import { URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
-import { MAX_WINDOW, output, sendAck } from './output.js';
+import { MAX_WINDOW, openedWindow, output, sendAck } from './output.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 const EMPTY = new Uint8Array(0);
@@ -96,16 +96,13 @@ export function tcpRecvOob(ep: TcpEndpoint, peek: boolean): Uint8Array {
 
 /**
  * After the application reads: tell the peer about a window that at least doubled, when the
- * one it knows is small (Linux tcp_cleanup_rbuf; with selectWindow's SWS rule, RFC 1122 §4.2.3.3).
+ * one it knows is small (Linux tcp_cleanup_rbuf; with openedWindow's SWS rule, RFC 1122 §4.2.3.3).
  */
 function windowUpdate(t: TcpLayer, ep: TcpEndpoint): void {
   const st = ep.state;
   if (!(st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) return;
-  const cap = ep.recvBuf.capacity;
   const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
-  const clamp = Math.min(cap, MAX_WINDOW);
-  if (2 * offered > clamp) return;
-  const win = Math.min(cap - ep.recvBuf.length, MAX_WINDOW);
-  const growth = win - offered;
-  if (growth >= Math.min(cap >>> 1, ep.advMss) && win >= 2 * offered) sendAck(t, ep);
+  if (2 * offered > Math.min(ep.recvBuf.capacity, MAX_WINDOW)) return;
+  const win = openedWindow(ep);
+  if (win >= 0 && win >= 2 * offered) sendAck(t, ep);
 }

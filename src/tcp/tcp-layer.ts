@@ -172,13 +172,10 @@ export class TcpLayer implements ProtocolHandler {
       if (o === ep) continue;
       if (!(o.localAddr === 0 || addr === 0 || o.localAddr === addr)) continue;
       if (ep.reusePort && o.reusePort) continue;
+      // listen() re-checks only against other listeners: bind() already judged the rest.
       if (asListener) {
         if (o.state === TcpState.LISTEN) return true;
-        if (ep.reuseAddr && o.reuseAddr) continue;
-        if (o === ep.parent) continue;
-        // Only a listener re-checks at listen(); a conflict found at bind() was already reported.
-        if (ep.inBindTable) continue;
-        return true;
+        continue;
       }
       if (ep.reuseAddr && o.reuseAddr && o.state !== TcpState.LISTEN) continue;
       return true;
