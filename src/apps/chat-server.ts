@@ -1,11 +1,11 @@
 import type { SocketApi } from '../socket/socket-api.js';
 import type { SockAddr } from '../socket/sockaddr.js';
 import {
-  AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_REUSEADDR, SO_LINGER, SHUT_WR,
+  AF_INET, SOCK_STREAM, SOCK_NONBLOCK, SOL_SOCKET, SO_LINGER, SHUT_WR,
   MSG_DONTWAIT, MSG_NOSIGNAL,
 } from '../socket/constants.js';
 import { SocketError } from '../stack/errno.js';
-import { formatAddr, sendAll } from './tcp-echo.js';
+import { formatAddr, listenTcp, sendAll } from './tcp-echo.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
 
 export interface ChatServerOptions {
@@ -66,15 +66,7 @@ export function chatServer(api: SocketApi, port: number, o: Partial<ChatServerOp
   const log = opts.log;
   // Non-blocking listener: a connection select() reported may be gone by the time we accept
   // (reset while queued), and accept() must then fail with EAGAIN instead of blocking the loop.
-  const lfd = api.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  try {
-    api.setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1);
-    api.bind(lfd, { address: opts.address, port });
-    api.listen(lfd, opts.backlog);
-  } catch (e) {
-    void api.close(lfd);
-    throw e;
-  }
+  const lfd = listenTcp(api, opts.address, port, opts.backlog, SOCK_NONBLOCK);
   const clients = new Map<number, Client>(); // by fd; Map keeps arrival order
   let stopping = false;
   let messages = 0;

@@ -33,6 +33,24 @@ export interface TcpEchoServer {
 }
 
 /** "10.0.0.1:40000" */
+/**
+ * A listening TCP socket on address:port, the way servers open one: SO_REUSEADDR, so a
+ * restart does not fail on old connections lingering in TIME-WAIT, then bind and listen.
+ * `typeFlags` may add SOCK_NONBLOCK. The descriptor is closed again if a step fails.
+ */
+export function listenTcp(api: SocketApi, address: string, port: number, backlog: number, typeFlags: number): number {
+  const lfd = api.socket(AF_INET, SOCK_STREAM | typeFlags, 0);
+  try {
+    api.setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1);
+    api.bind(lfd, { address, port });
+    api.listen(lfd, backlog);
+  } catch (e) {
+    void api.close(lfd);
+    throw e;
+  }
+  return lfd;
+}
+
 export function formatAddr(a: SockAddr): string {
   return `${a.address}:${a.port}`;
 }
@@ -58,16 +76,7 @@ export async function sendAll(api: SocketApi, fd: number, data: Uint8Array): Pro
 export function tcpEchoServer(api: SocketApi, port: number, o: Partial<TcpEchoServerOptions> = {}): TcpEchoServer {
   const opts: TcpEchoServerOptions = { address: '0.0.0.0', backlog: 5, readSize: 1024, log: () => {}, ...o };
   const log = opts.log;
-  const lfd = api.socket(AF_INET, SOCK_STREAM, 0);
-  try {
-    // Restarting a server must not fail on its old connections lingering in TIME-WAIT.
-    api.setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1);
-    api.bind(lfd, { address: opts.address, port });
-    api.listen(lfd, opts.backlog);
-  } catch (e) {
-    void api.close(lfd);
-    throw e;
-  }
+  const lfd = listenTcp(api, opts.address, port, opts.backlog, 0);
   let stopping = false;
   let accepted = 0;
   let finished = 0;
