@@ -74,7 +74,8 @@ export class Network {
   readonly opts: NetworkOptions;
   private readonly segments = new Map<string, Segment>();
   private readonly hostMap = new Map<string, Host>();
-  private readonly ports: Array<{ host: Host; port: SegmentPort; ifname: string }> = [];
+  /** Every segment port (hosts' and bridges'), for captures. */
+  private readonly ports: SegmentPort[] = [];
   private readonly captures: PcapngWriter[] = [];
   private readonly driver: RealTimeDriver | null = null;
   private readonly hop = makeHop();
@@ -133,21 +134,45 @@ export class Network {
     return this.host(name, { ...spec, interfaces, forwarding: true });
   }
 
-  /** Plugs `host` into a segment with an address; returns the new interface's name. */
-  attach(host: Host, segment: Segment | string, cidr: string, ifname?: string): string {
+  /**
+   * Plugs `host` into a segment with an address; returns the new interface's name. The port's
+   * MAC comes from the seed unless `mac` is given.
+   */
+  attach(host: Host, segment: Segment | string, cidr: string, ifname?: string, mac?: Uint8Array): string {
     const seg = typeof segment === 'string' ? this.segment(segment) : segment;
     const index = host.ip.interfaces.length;
     const name = ifname ?? `eth${index}`;
-    const port = seg.attach(`${host.name}:${name}`, this.macFor(host.name, index));
-    this.ports.push({ host, port, ifname: name });
-    for (const w of this.captures) tapToPcap(w, port, this.clock);
+    const port = seg.attach(`${host.name}:${name}`, mac ?? this.macFor(host.name, index));
+    this.addPort(port);
     host.addInterface(port, cidr, name);
     return name;
   }
 
-  /** Attaches an outside device (a TAP, a QEMU socket) to `host`. */
+  /** Attaches an outside device (a TAP, a QEMU socket) to `host` directly, with no segment between. */
   attachDevice(host: Host, device: NetDevice, cidr: string, ifname?: string): void {
     host.addInterface(device, cidr, ifname);
+  }
+
+  /**
+   * Bridges an outside device (a TAP, a QEMU socket) into a segment, as a Linux bridge joins
+   * a NIC to a switch: frames the device receives enter the segment through a port of their
+   * own, and frames the segment sends to that port leave through the device. The segment's
+   * impairments then apply in both directions, and captures see the device's traffic.
+   * Hosts attach to the same segment as usual. `portMac` names the port in the switch (the
+   * device's own MAC by default). Returns the bridge port.
+   */
+  bridge(device: NetDevice, segment: Segment | string, portMac: Uint8Array = device.mac): SegmentPort {
+    const seg = typeof segment === 'string' ? this.segment(segment) : segment;
+    const port = seg.attach(`bridge:${device.name}`, portMac);
+    port.setReceiver((frame) => device.transmit(frame));
+    device.setReceiver((frame) => port.transmit(frame));
+    this.addPort(port);
+    return port;
+  }
+
+  private addPort(port: SegmentPort): void {
+    this.ports.push(port);
+    for (const w of this.captures) tapToPcap(w, port, this.clock);
   }
 
   /** Locally administered, deterministic MAC: 02:xx:xx:xx:xx:xx from the seed, host and index. */
@@ -163,7 +188,7 @@ export class Network {
    */
   capture(sink?: (chunk: Uint8Array) => void): PcapngWriter {
     const w = new PcapngWriter(sink);
-    for (const p of this.ports) tapToPcap(w, p.port, this.clock);
+    for (const p of this.ports) tapToPcap(w, p, this.clock);
     this.captures.push(w);
     return w;
   }
