@@ -100,3 +100,23 @@ test('TapDevice: deleting the device under us stops the reader with a reason; cl
   assert.equal(dev.counters.txErrors, 1, 'a write to a deleted device is counted, not thrown');
   await dev.close();
 });
+
+test('TapDevice: an unprivileged process gets a TapError that says how to get permission', async (t) => {
+  if (!needKernel(t)) return;
+  // A child process dropped to nobody (uid 65534) tries to create a device.
+  const { spawn } = await import('node:child_process');
+  const script = `import { TapDevice } from ${JSON.stringify(new URL('../../../src/link/node/tap-device.ts', import.meta.url).href)};
+try { TapDevice.open({ name: 'ssperm${process.pid % 10000}' }); console.log('OPENED'); }
+catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: process.cwd() });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.on('close', r));
+  const line = out.trim().split('\n').pop() ?? '';
+  assert.notEqual(line, 'OPENED');
+  const e = JSON.parse(line) as { name: string; code: string; message: string };
+  assert.equal(e.name, 'TapError');
+  assert.ok(e.code === 'EACCES' || e.code === 'EPERM', `code ${e.code}`);
+  assert.match(e.message, /permission denied .*run as root, grant CAP_NET_ADMIN .*ip tuntap add dev ssperm\d+ mode tap user/);
+});
