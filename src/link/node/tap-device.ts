@@ -214,7 +214,13 @@ export class TapDevice implements NetDevice {
         const flags = dv.getUint16(IFNAMSIZ, true);
         if ((flags & IFF_UP) === 0) {
           dv.setUint16(IFNAMSIZ, flags | IFF_UP, true);
-          if (libc.ioctl(s, SIOCSIFFLAGS, req) < 0) fail('bringing the device up (SIOCSIFFLAGS)');
+          if (libc.ioctl(s, SIOCSIFFLAGS, req) < 0) {
+            const code = errnoName(libc.errno());
+            if (code === 'EPERM' || code === 'EACCES') {
+              throw new TapError(`'${name}' is down and bringing it up needs CAP_NET_ADMIN (${code}): run 'sudo ip link set ${name} up' once, or open it with up: false`, code);
+            }
+            fail('bringing the device up (SIOCSIFFLAGS)');
+          }
         }
       }
       const m = ifreq(name);

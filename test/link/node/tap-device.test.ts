@@ -1,7 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+
+const statMode = (p: string) => statSync(p).mode;
 import { TapDevice, TapError } from '../../../src/link/node/tap-device.js';
 
 /** Why the kernel-side tests cannot run here, or null. */
@@ -101,22 +103,47 @@ test('TapDevice: deleting the device under us stops the reader with a reason; cl
   await dev.close();
 });
 
-test('TapDevice: an unprivileged process gets a TapError that says how to get permission', async (t) => {
-  if (!needKernel(t)) return;
-  // A child process dropped to nobody (uid 65534) tries to create a device.
+/** Runs `body` (module code with TapDevice in scope) in a child process as nobody; returns its last stdout line. */
+async function asNobody(body: string): Promise<string> {
   const { spawn } = await import('node:child_process');
   const script = `import { TapDevice } from ${JSON.stringify(new URL('../../../src/link/node/tap-device.ts', import.meta.url).href)};
-try { TapDevice.open({ name: 'ssperm${process.pid % 10000}' }); console.log('OPENED'); }
+try { ${body} }
 catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: process.cwd() });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((r) => child.on('close', r));
-  const line = out.trim().split('\n').pop() ?? '';
+  return out.trim().split('\n').pop() ?? '';
+}
+
+test('TapDevice: an unprivileged process gets a TapError that says how to get permission', async (t) => {
+  if (!needKernel(t)) return;
+  const line = await asNobody(`TapDevice.open({ name: 'ssperm${process.pid % 10000}' }); console.log('OPENED');`);
   assert.notEqual(line, 'OPENED');
   const e = JSON.parse(line) as { name: string; code: string; message: string };
   assert.equal(e.name, 'TapError');
   assert.ok(e.code === 'EACCES' || e.code === 'EPERM', `code ${e.code}`);
   assert.match(e.message, /permission denied .*run as root, grant CAP_NET_ADMIN .*ip tuntap add dev ssperm\d+ mode tap user/);
+});
+
+test('TapDevice: a device created for a user opens without privilege once it is up; while down, the error says how', async (t) => {
+  if (!needKernel(t)) return;
+  const name = devName();
+  execFileSync('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', '65534']);
+  // Distributions ship /dev/net/tun as 0666 (the kernel checks the TAP's owner); this machine
+  // may not, so open it up for the test and put the mode back afterwards.
+  const mode = statMode('/dev/net/tun') & 0o7777;
+  try {
+    chmodSync('/dev/net/tun', mode | 0o666);
+    const down = JSON.parse(await asNobody(`TapDevice.open({ name: '${name}' }); console.log('OPENED');`)) as { code: string; message: string };
+    assert.equal(down.code, 'EPERM');
+    assert.match(down.message, new RegExp(`'${name}' is down .*sudo ip link set ${name} up`));
+    execFileSync('ip', ['link', 'set', name, 'up']);
+    const up = await asNobody(`const d = TapDevice.open({ name: '${name}' }); console.log(d.created ? 'CREATED' : 'ATTACHED'); await d.close();`);
+    assert.equal(up, 'ATTACHED');
+  } finally {
+    chmodSync('/dev/net/tun', mode);
+    execFileSync('ip', ['link', 'del', name]);
+  }
 });
