@@ -114,7 +114,7 @@ export function openCliStack(v: LinkValues, o: OpenOptions = {}): CliStack {
     }
   } else {
     if (v.ip === undefined) throw new UsageError('--tap needs --ip CIDR: the address sockstack takes on the TAP link, e.g. --ip 10.0.0.2/24');
-    if (!parseCidr(v.ip)) throw new UsageError(`--ip must be an IPv4 address with a prefix length, like 10.0.0.2/24, got '${v.ip}'`);
+    if (!/\/\d+$/.test(v.ip) || !parseCidr(v.ip)) throw new UsageError(`--ip must be an IPv4 address with a prefix length, like 10.0.0.2/24, got '${v.ip}'`);
     if (v.gateway !== undefined && parseIPv4(v.gateway) === null) throw new UsageError(`--gateway must be an IPv4 address, got '${v.gateway}'`);
   }
   const mac = v.mac === undefined ? undefined : parseMac(v.mac);

@@ -108,15 +108,15 @@ function cli(...args: string[]) {
 
 test('the CLI says what was wrong with bad input', () => {
   let r = cli('demo', '--seed', 'x');
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'usage mistakes exit with 2');
   assert.match(r.stderr, /--seed must be a non-negative integer, got 'x'/);
   r = cli('demo', '--bogus', '1');
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown option '--bogus'/);
   r = cli('frobnicate');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown command 'frobnicate'/);
   r = cli('demo', '--pcap');
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /option '--pcap' needs a value/);
 });
