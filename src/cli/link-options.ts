@@ -11,6 +11,7 @@ import type { Impairments } from '../link/segment.js';
 import { PcapngWriter } from '../link/pcapng.js';
 import { parseCidr, parseIPv4 } from '../wire/address.js';
 import { attachTap, type TapAttachment } from '../link/node/attach-tap.js';
+import { wallClock } from '../link/node/wall-clock.js';
 
 /** node:util parseArgs option specs of the link options, to spread into a command's own. */
 export const LINK_OPTIONS = {
@@ -156,7 +157,7 @@ export function openCliStack(v: LinkValues, o: OpenOptions = {}): CliStack {
   }
   const host = net.host('sockstack', '10.0.0.1/24');
   const peer = net.host('peer', '10.0.0.2/24');
-  if (v.pcap !== undefined) net.capture(pcapSink());
+  if (v.pcap !== undefined) net.capture(pcapSink(), wallClock);
   o.startPeer?.(peer);
   return { net, host, peer, tap: null, where: 'on a virtual network as 10.0.0.1/24 (peer 10.0.0.2)', close: finish };
 }

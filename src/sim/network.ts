@@ -76,7 +76,7 @@ export class Network {
   private readonly hostMap = new Map<string, Host>();
   /** Every segment port (hosts' and bridges'), for captures. */
   private readonly ports: SegmentPort[] = [];
-  private readonly captures: PcapngWriter[] = [];
+  private readonly captures: Array<{ writer: PcapngWriter; stamps: Clock }> = [];
   private readonly driver: RealTimeDriver | null = null;
   private readonly hop = makeHop();
   private running = false;
@@ -172,7 +172,7 @@ export class Network {
 
   private addPort(port: SegmentPort): void {
     this.ports.push(port);
-    for (const w of this.captures) tapToPcap(w, port, this.clock);
+    for (const c of this.captures) tapToPcap(c.writer, port, c.stamps);
   }
 
   /** Locally administered, deterministic MAC: 02:xx:xx:xx:xx:xx from the seed, host and index. */
@@ -185,11 +185,13 @@ export class Network {
   /**
    * Records every frame of every segment port (present and future) into one pcapng,
    * one interface block per port. Returns the writer; `writer.bytes()` is the file.
+   * Timestamps come from `stamps` (the network's clock by default; a real network's captures
+   * may want wall-clock time, milliseconds since the epoch).
    */
-  capture(sink?: (chunk: Uint8Array) => void): PcapngWriter {
+  capture(sink?: (chunk: Uint8Array) => void, stamps: Clock = this.clock): PcapngWriter {
     const w = new PcapngWriter(sink);
-    for (const p of this.ports) tapToPcap(w, p, this.clock);
-    this.captures.push(w);
+    for (const p of this.ports) tapToPcap(w, p, stamps);
+    this.captures.push({ writer: w, stamps });
     return w;
   }
 

@@ -9,6 +9,7 @@ import type { Host } from '../../sim/host.js';
 import type { Impairments, Segment, SegmentPort } from '../segment.js';
 import { PcapngWriter, tapToPcap } from '../pcapng.js';
 import { TapDevice, type TapOptions } from './tap-device.js';
+import { wallClock } from './wall-clock.js';
 
 export interface AttachTapOptions {
   /** TAP device name; created if absent (and removed again on close). */
@@ -40,9 +41,6 @@ export interface TapAttachment {
   /** Closes the device (a device we created disappears). */
   close(): Promise<void>;
 }
-
-/** Wall-clock milliseconds since the epoch, sub-millisecond, for capture timestamps. */
-const wallClock = { now: (): number => performance.timeOrigin + performance.now() };
 
 export function attachTap(net: Network, host: Host, o: AttachTapOptions): TapAttachment {
   const topts: TapOptions = { name: o.dev };
