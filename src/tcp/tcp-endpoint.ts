@@ -193,7 +193,8 @@ export class TcpEndpoint {
 
   /** Sequence number of recvBuf's first unread byte. */
   get readSeq(): number {
-    return (this.rcvNxt - this.recvBuf.length) >>> 0;
+    // A received FIN took a sequence number after the data (RFC 9293 §3.4): it is not a byte to read.
+    return (this.rcvNxt - this.recvBuf.length - (this.finReceived ? 1 : 0)) >>> 0;
   }
 
   /** Bytes queued and not yet sent (beyond SND.NXT). */

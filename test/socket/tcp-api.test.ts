@@ -485,6 +485,25 @@ describe('TCP data calls', () => {
     });
   });
 
+  it('MSG_OOB: an unread urgent mark stays in place after the FIN arrives (the FIN is not a byte)', async () => {
+    // Found against Linux over TAP: the FIN's sequence number moved the mark back one byte.
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const A = a.sockets;
+      const B = b.sockets;
+      const { c, s } = await connectPair(A, B, '10.0.0.2', 7045);
+      await A.send(c, enc('abc'));
+      await A.send(c, enc('!'), MSG_OOB);
+      await A.send(c, enc('def'));
+      A.shutdown(c, SHUT_WR);
+      await net.sleep(200);
+      assert.equal(dec(await B.recv(s, 100)), 'abc', 'a read stops at the mark');
+      assert.equal(dec(await B.recv(s, 1, MSG_OOB)), '!', 'the urgent byte, out of band');
+      assert.equal(dec(await B.recv(s, 100)), 'def', 'the stream goes on after the urgent byte');
+      assert.equal((await B.recv(s, 100)).length, 0, 'then EOF');
+    });
+  });
+
   it('TCP_NODELAY and TCP_CORK read back what was set', async () => {
     const { net, a } = tcpPair();
     await net.run(async () => {
