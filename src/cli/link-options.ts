@@ -4,7 +4,7 @@
  * link has, and the code that builds that host on a real-time network.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { ParseArgsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Network } from '../sim/network.js';
 import type { Host } from '../sim/host.js';
 import type { Impairments } from '../link/segment.js';
@@ -51,6 +51,15 @@ export type LinkValues = { [K in keyof typeof LINK_OPTIONS]?: string };
 /** A command-line mistake: main prints the message and exits with status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** node:util parseArgs in strict mode, its own errors (unknown option, missing value…) as UsageError. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config); // strict by default: unknown options are errors
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** Parses a number option, with its name and the accepted range in the error. */

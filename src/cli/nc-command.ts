@@ -2,7 +2,6 @@
  * `sockstack nc`: netcat (after netcat-openbsd) over a sockstack host, on a TAP link or on the
  * virtual network whose peer 10.0.0.2 serves echo, discard, daytime, chargen and http.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICES, startServices } from '../apps/services.js';
 import { AF_INET, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SO_SNDTIMEO } from '../socket/constants.js';
 import type { SocketApi } from '../socket/socket-api.js';
@@ -12,7 +11,7 @@ import type { Host } from '../sim/host.js';
 import { parseIPv4 } from '../wire/address.js';
 import { sendAll } from '../apps/tcp-echo.js';
 import type { CliIo } from './cli-io.js';
-import { LINK_OPTIONS, LINK_USAGE, UsageError, numberOption, openCliStack, type LinkValues } from './link-options.js';
+import { LINK_OPTIONS, LINK_USAGE, UsageError, numberOption, openCliStack, parseCommandArgs, type LinkValues } from './link-options.js';
 
 export const NC_USAGE = `usage: sockstack nc [link options] [-u] [-v] [-w SECS] [-q SECS] [-p SRCPORT] [-s SRCADDR] HOST PORT
        sockstack nc [link options] -l [-u] [-v] [-q SECS] [HOST] PORT
@@ -82,23 +81,18 @@ function linkValuesOf(v: Record<string, unknown>): LinkValues {
 
 function parsePort(text: string): number {
   const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 65535)) throw new UsageError(`nc: invalid port '${text}': a port is an integer from 1 to 65535`);
+  if (!(n >= 1 && n <= 65535)) throw new UsageError(`invalid port '${text}': a port is an integer from 1 to 65535`);
   return n;
 }
 
 function parseAddr(text: string, what: string): string {
-  if (parseIPv4(text) === null) throw new UsageError(`nc: ${what} must be an IPv4 address like 10.0.0.2 (sockstack resolves no names), got '${text}'`);
+  if (parseIPv4(text) === null) throw new UsageError(`${what} must be an IPv4 address like 10.0.0.2 (sockstack resolves no names), got '${text}'`);
   return text;
 }
 
 /** Parses argv; null means --help. Throws UsageError. */
 export function parseNcArgs(argv: string[]): { link: LinkValues; options: NcOptions } | null {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: NC_OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`nc: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const parsed = parseCommandArgs({ args: argv, options: NC_OPTIONS, allowPositionals: true });
   const v = parsed.values;
   if (v.help) return null;
   const pos = parsed.positionals;
@@ -115,14 +109,14 @@ export function parseNcArgs(argv: string[]): { link: LinkValues; options: NcOpti
     // netcat-openbsd: -l [HOST] PORT; Debian's also takes the port from -p (then only HOST may follow).
     const max = sourcePort === null ? 2 : 1;
     if (pos.length > max || (sourcePort === null && pos.length === 0)) {
-      throw new UsageError(`nc: -l takes [HOST] PORT${sourcePort === null ? '' : ' (or [HOST] with -p PORT)'}, got ${pos.length ? pos.map((p) => `'${p}'`).join(' ') : 'nothing'}`);
+      throw new UsageError(`-l takes [HOST] PORT${sourcePort === null ? '' : ' (or [HOST] with -p PORT)'}, got ${pos.length ? pos.map((p) => `'${p}'`).join(' ') : 'nothing'}`);
     }
     const hostText = sourcePort === null ? (pos.length === 2 ? pos[0] : undefined) : pos[0];
-    if (hostText !== undefined && sourceAddr !== null) throw new UsageError('nc: -l with both HOST and -s ADDR: give the address once');
+    if (hostText !== undefined && sourceAddr !== null) throw new UsageError('-l with both HOST and -s ADDR: give the address once');
     host = hostText !== undefined ? parseAddr(hostText, 'HOST') : sourceAddr ?? '0.0.0.0';
     port = sourcePort ?? parsePort(pos[pos.length - 1]!);
   } else {
-    if (pos.length !== 2) throw new UsageError(`nc: needs HOST PORT (or -l [HOST] PORT), got ${pos.length ? pos.map((p) => `'${p}'`).join(' ') : 'nothing'}`);
+    if (pos.length !== 2) throw new UsageError(`needs HOST PORT (or -l [HOST] PORT), got ${pos.length ? pos.map((p) => `'${p}'`).join(' ') : 'nothing'}`);
     host = parseAddr(pos[0]!, 'HOST');
     port = parsePort(pos[1]!);
   }
@@ -371,55 +365,92 @@ function bindOrFail(cx: Session, fd: number, addr: SockAddr): void {
 }
 
 /**
+ * What both copy loops share: stdin's reader, the first failure, and stop(), which ends both
+ * directions (closing the socket wakes a blocked call; the EBADF that follows is ours, not a
+ * failure).
+ */
+class Pump {
+  readonly reader: ChunkReader;
+  failure: NcFailure | null = null;
+  stopping = false;
+  private stopped: () => void = () => {};
+  /** Settles when stop() is called, to cut a -q wait short. */
+  readonly whenStopped = new Promise<void>((resolve) => (this.stopped = resolve));
+
+  constructor(
+    private readonly cx: Session,
+    private readonly fd: number,
+    private readonly peer: SockAddr,
+  ) {
+    this.reader = cx.reader();
+  }
+
+  /** Our own stop, or the command being halted: the loops end quietly. */
+  get over(): boolean {
+    return this.stopping || this.cx.halted;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.stopped();
+    this.reader.cancel();
+    void this.cx.closeFd(this.fd);
+  }
+
+  /** A socket call failed: remember why (unless we caused it) and stop. */
+  fail(e: unknown): void {
+    if (this.over) return;
+    if (!(e instanceof SocketError)) throw e;
+    this.failure = this.cx.ioFailed(e, this.peer);
+    this.stop();
+  }
+
+  /** The stdin side failed: a socket error, or stdin itself. */
+  failSending(e: unknown): void {
+    if (e instanceof SocketError || this.over) return this.fail(e);
+    this.failure = stdinFailure(e);
+    this.stop();
+  }
+
+  async finish(loops: Promise<void>[]): Promise<void> {
+    await Promise.all(loops);
+    this.cx.dropReader(this.reader);
+    await this.cx.closeFd(this.fd);
+    if (this.failure) throw this.failure;
+  }
+}
+
+/**
  * Copies stdin to a connected stream socket and the socket to stdout at the same time.
  * stdin's EOF sends our FIN (shutdown(SHUT_WR), nc -N). A client ends once the peer's EOF has
  * been read and stdin is done; a listener (-l) once the peer's EOF has been read (netcat-openbsd).
  */
 async function pumpStream(cx: Session, fd: number, peer: SockAddr, listener: boolean): Promise<void> {
   const api = cx.api;
-  const reader = cx.reader();
-  let failure: NcFailure | null = null;
+  const pump = new Pump(cx, fd, peer);
   let peerEof = false;
-  let stopping = false;
-  let stopped: () => void = () => {};
-  const whenStopped = new Promise<void>((resolve) => (stopped = resolve));
-  const stop = (): void => {
-    stopping = true;
-    stopped();
-    reader.cancel();
-    void cx.closeFd(fd);
-  };
-  const fail = (e: unknown): void => {
-    if (stopping || cx.halted) return; // our own close woke the call (EBADF)
-    if (!(e instanceof SocketError)) throw e;
-    failure = cx.ioFailed(e, peer);
-    stop();
-  };
 
   const up = (async () => {
     try {
       for (;;) {
-        const chunk = await reader.next();
+        const chunk = await pump.reader.next();
         if (chunk === null) break;
         await sendAll(api, fd, chunk);
       }
     } catch (e) {
       // The peer closed and reset what we still sent (EPIPE / ECONNRESET): the exchange is over.
       if (peerEof && e instanceof SocketError && (e.code === 'EPIPE' || e.code === 'ECONNRESET')) return;
-      if (e instanceof SocketError || stopping || cx.halted) return fail(e);
-      failure = stdinFailure(e);
-      stop();
-      return;
+      return pump.failSending(e);
     }
-    if (stopping || cx.halted) return;
+    if (pump.over) return;
     try {
       api.shutdown(fd, SHUT_WR); // RFC 9293 §3.6: our FIN; the peer may still send
     } catch {
       // Already reset or closed: the read side reports what happened.
     }
     if (cx.o.quitMs !== null && !peerEof) {
-      await cx.sleep(cx.o.quitMs, whenStopped);
-      if (!peerEof) stop();
+      await cx.sleep(cx.o.quitMs, pump.whenStopped);
+      if (!peerEof) pump.stop();
     }
   })();
 
@@ -431,16 +462,13 @@ async function pumpStream(cx: Session, fd: number, peer: SockAddr, listener: boo
         await cx.output(data);
       }
       peerEof = true;
-      if (listener) reader.cancel();
+      if (listener) pump.reader.cancel();
     } catch (e) {
-      fail(e);
+      pump.fail(e);
     }
   })();
 
-  await Promise.all([up, down]);
-  cx.dropReader(reader);
-  await cx.closeFd(fd);
-  if (failure) throw failure;
+  await pump.finish([up, down]);
 }
 
 /**
@@ -450,42 +478,23 @@ async function pumpStream(cx: Session, fd: number, peer: SockAddr, listener: boo
  */
 async function pumpDatagrams(cx: Session, fd: number, peer: SockAddr): Promise<void> {
   const api = cx.api;
-  const reader = cx.reader();
-  let failure: NcFailure | null = null;
-  let stopping = false;
-  let stopped: () => void = () => {};
-  const whenStopped = new Promise<void>((resolve) => (stopped = resolve));
-  const stop = (): void => {
-    stopping = true;
-    stopped();
-    reader.cancel();
-    void cx.closeFd(fd);
-  };
-  const fail = (e: unknown): void => {
-    if (stopping || cx.halted) return;
-    if (!(e instanceof SocketError)) throw e;
-    failure = cx.ioFailed(e, peer);
-    stop();
-  };
+  const pump = new Pump(cx, fd, peer);
 
   const up = (async () => {
     try {
       for (;;) {
-        const chunk = await reader.next();
+        const chunk = await pump.reader.next();
         if (chunk === null) break;
-        for (let off = 0; off < chunk.length && !stopping; off += UDP_CHUNK) {
+        for (let off = 0; off < chunk.length && !pump.stopping; off += UDP_CHUNK) {
           await api.send(fd, chunk.subarray(off, Math.min(chunk.length, off + UDP_CHUNK)), 0);
         }
       }
     } catch (e) {
-      if (e instanceof SocketError || stopping || cx.halted) return fail(e);
-      failure = stdinFailure(e);
-      stop();
-      return;
+      return pump.failSending(e);
     }
-    if (stopping || cx.halted || cx.o.quitMs === null) return;
-    await cx.sleep(cx.o.quitMs, whenStopped);
-    stop();
+    if (pump.over || cx.o.quitMs === null) return;
+    await cx.sleep(cx.o.quitMs, pump.whenStopped);
+    pump.stop();
   })();
 
   const down = (async () => {
@@ -495,14 +504,11 @@ async function pumpDatagrams(cx: Session, fd: number, peer: SockAddr): Promise<v
         await cx.output(data);
       }
     } catch (e) {
-      fail(e);
+      pump.fail(e);
     }
   })();
 
-  await Promise.all([up, down]);
-  cx.dropReader(reader);
-  await cx.closeFd(fd);
-  if (failure) throw failure;
+  await pump.finish([up, down]);
 }
 
 async function tcpClient(cx: Session): Promise<void> {

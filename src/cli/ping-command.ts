@@ -2,12 +2,11 @@
  * `sockstack ping`: ping(8) from a sockstack host, on a TAP link or on the virtual network
  * (where the peer 10.0.0.2 answers). Output and exit status follow iputils.
  */
-import { parseArgs } from 'node:util';
 import { ping } from '../apps/ping.js';
 import { parseIPv4 } from '../wire/address.js';
 import type { Host } from '../sim/host.js';
 import type { CliIo } from './cli-io.js';
-import { LINK_OPTIONS, LINK_USAGE, UsageError, numberOption, openCliStack, type LinkValues } from './link-options.js';
+import { LINK_OPTIONS, LINK_USAGE, UsageError, numberOption, openCliStack, parseCommandArgs, type LinkValues } from './link-options.js';
 
 export const PING_USAGE = `usage: sockstack ping [link options] [-c COUNT] [-i SECS] [-s SIZE] [-W SECS] [-t TTL] [-q] HOST
 
@@ -59,19 +58,14 @@ function linkValuesOf(v: Record<string, unknown>): LinkValues {
 
 /** Parses argv; null means --help. Throws UsageError. */
 export function parsePingArgs(argv: string[]): { link: LinkValues; options: PingCommandOptions } | null {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: PING_OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`ping: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const parsed = parseCommandArgs({ args: argv, options: PING_OPTIONS, allowPositionals: true });
   const v = parsed.values;
   if (v.help) return null;
   const pos = parsed.positionals;
-  if (pos.length === 0) throw new UsageError('ping: missing HOST (an IPv4 address, e.g. 10.0.0.2)');
-  if (pos.length > 1) throw new UsageError(`ping: one HOST only, got ${pos.map((p) => `'${p}'`).join(' ')}`);
+  if (pos.length === 0) throw new UsageError('missing HOST (an IPv4 address, e.g. 10.0.0.2)');
+  if (pos.length > 1) throw new UsageError(`one HOST only, got ${pos.map((p) => `'${p}'`).join(' ')}`);
   const host = pos[0]!;
-  if (parseIPv4(host) === null) throw new UsageError(`ping: HOST must be an IPv4 address like 10.0.0.2 (sockstack resolves no names), got '${host}'`);
+  if (parseIPv4(host) === null) throw new UsageError(`HOST must be an IPv4 address like 10.0.0.2 (sockstack resolves no names), got '${host}'`);
   const options: PingCommandOptions = {
     host,
     count: v.count === undefined ? Infinity : numberOption('count (-c)', v.count, { min: 1, integer: true }),

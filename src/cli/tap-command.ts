@@ -3,8 +3,7 @@
  * (echo, discard, chargen, daytime, http) to the kernel's side until SIGINT/SIGTERM.
  */
 import { hostname as osHostname } from 'node:os';
-import { parseArgs } from 'node:util';
-import { LINK_OPTIONS, LINK_USAGE, UsageError, openCliStack, type LinkValues } from './link-options.js';
+import { LINK_OPTIONS, LINK_USAGE, UsageError, openCliStack, parseCommandArgs, type LinkValues } from './link-options.js';
 import type { CliIo } from './cli-io.js';
 import { DEFAULT_SERVICES, parseServiceSpec, startServices, type ServiceSpec } from '../apps/services.js';
 
@@ -71,17 +70,8 @@ async function atMost(p: Promise<void>, ms: number): Promise<boolean> {
   }
 }
 
-/** node:util parseArgs, its errors (unknown option, missing value…) as UsageError. */
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
 export async function tapCommand(argv: string[], io: CliIo): Promise<number> {
-  const values = parse(argv);
+  const { values } = parseCommandArgs({ args: argv, options: OPTIONS, allowPositionals: false });
   const out = (line: string): void => void io.stdout.write(`${line}\n`);
   if (values.help) {
     out(TAP_USAGE);

@@ -432,7 +432,7 @@ test('usage errors are UsageError with a message naming the mistake', async () =
     [['-l', '10.0.0.1', '80', 'extra'], /-l takes \[HOST\] PORT/],
     [['-l', '-p', '80', '10.0.0.1', '81'], /-l takes/],
     [['-l', '-s', '10.0.0.1', '10.0.0.1', '80'], /both HOST and -s/],
-    [['--bogus', '10.0.0.2', '7'], /nc: Unknown option '--bogus'/],
+    [['--bogus', '10.0.0.2', '7'], /Unknown option '--bogus'/],
     [['-x', '10.0.0.2', '7'], /Unknown option '-x'/],
     [['-w', '0', '10.0.0.2', '7'], /--wait \(-w\) must be a number/],
     [['-q', 'soon', '-u', '10.0.0.2', '7'], /--quit \(-q\) must be a number/],
