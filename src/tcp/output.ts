@@ -20,7 +20,9 @@ export function openedWindow(ep: TcpEndpoint): number {
   const cap = ep.recvBuf.capacity;
   const win = Math.min(Math.max(0, cap - ep.recvBuf.length), MAX_WINDOW);
   const growth = (ep.rcvNxt + win - ep.rcvAdv) | 0;
-  return growth <= 0 || growth < Math.min(cap >>> 1, ep.advMss) ? -1 : win;
+  // RFC 1122 §4.2.3.3: RCV.BUFF is what the window can offer, at most MAX_WINDOW; with a
+  // 65495-byte MSS, half of that is the unit, or the window would reopen only when empty.
+  return growth <= 0 || growth < Math.min(Math.min(cap, MAX_WINDOW) >>> 1, ep.advMss) ? -1 : win;
 }
 
 /** The window to advertise now, moving the right edge (rcvAdv) when openedWindow() allows. */
