@@ -47,6 +47,12 @@ export const DEFAULT_IMPAIRMENTS: Readonly<Impairments> = Object.freeze({
   mtu: 1500,
 });
 
+/** Options of a segment that are properties of its ports rather than per-frame impairments. */
+export interface SegmentOptions {
+  /** Ports offload UDP/TCP checksums (like Linux loopback); see SegmentPort.checksumOffload. Default false. */
+  checksumOffload: boolean;
+}
+
 /** Segment-wide counters. A flooded frame counts one `delivered` (or drop) per receiving port. */
 export interface SegmentCounters {
   /** Frames transmitted into the segment by its ports. */
@@ -133,6 +139,14 @@ export class SegmentPort implements NetDevice {
     return this.segment.impairments.mtu;
   }
 
+  /**
+   * The segment's ports offload transport checksums (NetDevice.checksumOffload): hosts on it
+   * neither compute nor verify UDP/TCP checksums, as Linux does on loopback.
+   */
+  get checksumOffload(): boolean {
+    return this.segment.checksumOffload;
+  }
+
   /** Whether the cable is plugged in. */
   get isUp(): boolean {
     return this.linkUp;
@@ -198,14 +212,21 @@ export class Segment {
   private readonly fireFn = (f: InFlight): void => this.fire(f);
   private seq = 0;
   private pending = 0;
+  /**
+   * Every port offloads transport checksums. Hosts read it when they route, so set it
+   * before connections are made (a connection keeps the route it was opened with).
+   */
+  checksumOffload: boolean;
 
   constructor(
     readonly name: string,
     private readonly scheduler: TimerScheduler,
     private readonly rng: Rng,
     impairments?: Partial<Impairments>,
+    options: Partial<SegmentOptions> = {},
   ) {
     if (impairments) this.setImpairments(impairments);
+    this.checksumOffload = options.checksumOffload ?? false;
   }
 
   /** The current impairments (read-only; change them with setImpairments). */

@@ -6,6 +6,8 @@ import type { Impairments, SegmentPort } from '../../src/link/segment.js';
 import { VirtualClock } from '../../src/time/clock.js';
 import { TimerScheduler } from '../../src/time/scheduler.js';
 import { Rng } from '../../src/time/rng.js';
+import { Network } from '../../src/sim/network.js';
+import { AF_INET, SOCK_DGRAM } from '../../src/socket/constants.js';
 
 const BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 const MULTICAST = Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb);
@@ -489,4 +491,40 @@ test('property: every frame is accounted for exactly once (two ports)', () => {
     ),
     { numRuns: 200, seed: 99 },
   );
+});
+
+test('checksumOffload: ports report the option; hosts on such a segment skip UDP checksums and still deliver', async () => {
+  const plain = new Segment('plain', new TimerScheduler(new VirtualClock()), new Rng(1));
+  assert.equal(plain.attach('p', mac(1)).checksumOffload, false);
+  const off = new Segment('off', new TimerScheduler(new VirtualClock()), new Rng(1), {}, { checksumOffload: true });
+  const port = off.attach('p', mac(1));
+  assert.equal(port.checksumOffload, true);
+  off.checksumOffload = false;
+  assert.equal(port.checksumOffload, false, 'the port follows the segment');
+
+  // End to end: the UDP checksum field (frame offset 14 + 20 + 6) is 0 with offload, computed without.
+  for (const offload of [false, true]) {
+    const net = new Network({ seed: 3 });
+    net.segment().checksumOffload = offload;
+    const a = net.host('a', '10.0.0.1/24');
+    const b = net.host('b', '10.0.0.2/24');
+    const sums: number[] = [];
+    net.segment().port('a:eth0')!.addTap((f, dir) => {
+      if (dir === 'out' && f[12] === 0x08 && f[13] === 0x00 && f[14 + 9] === 17) sums.push((f[40]! << 8) | f[41]!);
+    });
+    const got = await net.run(async () => {
+      const rfd = b.sockets.socket(AF_INET, SOCK_DGRAM, 0);
+      b.sockets.bind(rfd, { address: '0.0.0.0', port: 9000 });
+      const sfd = a.sockets.socket(AF_INET, SOCK_DGRAM, 0);
+      const receiving = b.sockets.recvfrom(rfd, 100);
+      await a.sockets.sendto(sfd, Uint8Array.of(1, 2, 3, 4), 0, { address: '10.0.0.2', port: 9000 });
+      const [data] = await receiving;
+      return [...data];
+    });
+    assert.deepEqual(got, [1, 2, 3, 4]);
+    assert.equal(sums.length, 1);
+    if (offload) assert.equal(sums[0], 0);
+    else assert.notEqual(sums[0], 0);
+    assert.equal(b.counters.udp.inCsumErrors, 0);
+  }
 });

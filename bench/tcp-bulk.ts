@@ -1,0 +1,146 @@
+/**
+ * Bulk TCP throughput: one connection, the client writes `total` bytes in 64 KiB send()s and
+ * the server reads them with 64 KiB recv()s. sockstack runs two hosts on one segment under
+ * virtual time (the wall clock measures the CPU work); the peer is Node's `net` over the
+ * kernel loopback with 64 KiB writes, in the same process.
+ */
+import * as net from 'node:net';
+import { ss } from './lib/stack.js';
+import type { Benchmark, BenchOptions, Mode, SideResults } from './lib/types.js';
+import { alternate } from './lib/stats.js';
+import { pair, connectPair } from './lib/sockstack.js';
+import { listen, closeServer } from './lib/node-peer.js';
+
+const CHUNK = 65536;
+
+function totalBytes(mode: Mode): number {
+  return mode === 'full' ? 256 << 20 : mode === 'quick' ? 96 << 20 : 1 << 20;
+}
+
+interface SockstackBulk {
+  gbps: number;
+  virtualMs: number;
+  segments: number;
+  retrans: number;
+  csumErrors: number;
+}
+
+export async function sockstackBulk(total: number, mtu: number, offload: boolean): Promise<SockstackBulk> {
+  const { net: vnet, a, b } = pair({ mtu, checksumOffload: offload });
+  const chunk = new Uint8Array(CHUNK).fill(0x5a);
+  let got = 0;
+  let ms = 0;
+  await vnet.run(async () => {
+    const { cfd, sfd } = await connectPair(a, b, 5001);
+    const c = a.sockets;
+    const s = b.sockets;
+    const t0 = performance.now();
+    const reader = (async () => {
+      for (;;) {
+        const d = await s.recv(sfd, CHUNK);
+        if (d.length === 0) return;
+        got += d.length;
+      }
+    })();
+    for (let sent = 0; sent < total; sent += CHUNK) await c.send(cfd, chunk);
+    c.shutdown(cfd, ss.SHUT_WR);
+    await reader;
+    ms = performance.now() - t0;
+    await c.close(cfd);
+    await s.close(sfd);
+  });
+  if (got !== total) throw new Error(`sockstack bulk: received ${got} of ${total} bytes`);
+  const tc = b.counters.tcp;
+  return { gbps: (got * 8) / ms / 1e6, virtualMs: vnet.now(), segments: tc.inSegs, retrans: a.counters.tcp.retransSegs, csumErrors: tc.inCsumErrors };
+}
+
+async function nodeBulk(total: number): Promise<number> {
+  const chunk = Buffer.alloc(CHUNK, 0x5a);
+  const server = net.createServer();
+  const port = await listen(server);
+  let got = 0;
+  const received = new Promise<void>((resolve, reject) => {
+    server.once('connection', (sock) => {
+      sock.on('data', (d: Buffer) => {
+        got += d.length;
+      });
+      sock.on('end', () => resolve());
+      sock.on('error', reject);
+    });
+  });
+  const c = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', resolve);
+    c.once('error', reject);
+  });
+  const t0 = performance.now();
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      sent += CHUNK;
+      if (!c.write(chunk)) {
+        c.once('drain', pump);
+        return;
+      }
+    }
+    c.end();
+  };
+  pump();
+  await received;
+  const ms = performance.now() - t0;
+  c.destroy();
+  await closeServer(server);
+  if (got !== total) throw new Error(`node bulk: received ${got} of ${total} bytes`);
+  return (got * 8) / ms / 1e6;
+}
+
+function bulk(name: string, mtu: number, offload: boolean, target: Benchmark['target']): Benchmark {
+  return {
+    name,
+    title: `TCP bulk, MTU ${mtu}, ${offload ? 'checksum offload' : 'checksums computed and checked'}`,
+    unit: 'Gbit/s',
+    better: 'higher',
+    peerName: 'Node net, 127.0.0.1 (kernel loopback, MTU 65536, offload), 64 KiB writes',
+    target,
+    timeoutMs: (m) => (m === 'full' ? 600_000 : 90_000),
+    async run(o: BenchOptions): Promise<SideResults> {
+      const total = totalBytes(o.mode);
+      const last: SockstackBulk[] = [];
+      const r = await alternate(
+        o.reps,
+        async () => {
+          const x = await sockstackBulk(total, mtu, offload);
+          last.push(x);
+          return x.gbps;
+        },
+        () => nodeBulk(total),
+        (rep, s, p) => o.progress(`rep ${rep + 1}/${o.reps}: sockstack ${s.toFixed(3)} Gbit/s, node ${p?.toFixed(3)} Gbit/s`),
+      );
+      const x = last[last.length - 1]!;
+      const notes: string[] = [];
+      // Virtual time the transfer took: what the simulated network would deliver in real time.
+      const simGbps = x.virtualMs > 0 ? (total * 8) / x.virtualMs / 1e6 : Infinity;
+      if (x.virtualMs > 0) {
+        notes.push(
+          `the transfer took ${(x.virtualMs / 1000).toFixed(1)} s of virtual time although the link has no latency (simulated goodput ${simGbps.toFixed(4)} Gbit/s): the connection sat waiting on its own timers (see bench/README.md); wall-clock throughput does not include that wait`,
+        );
+      }
+      return {
+        ...r,
+        workload: { bytes: total, writeSize: CHUNK, readSize: CHUNK, mtu, checksumOffload: offload, latencyMs: 0 },
+        extra: {
+          virtualMs: x.virtualMs,
+          simulatedGbps: Number.isFinite(simGbps) ? simGbps : null,
+          segmentsReceived: x.segments,
+          meanSegmentPayloadBytes: total / Math.max(1, x.segments),
+          retransmittedSegments: x.retrans,
+          receiverChecksumErrors: x.csumErrors,
+        },
+        notes,
+      };
+    },
+  };
+}
+
+export const bulk1500 = bulk('tcp-bulk-1500', 1500, false, { kind: 'ratio', op: '>=', value: 0.3, text: '>= 0.3x Node net' });
+export const bulk65535 = bulk('tcp-bulk-65535', 65535, true, { kind: 'ratio', op: '>=', value: 1.0, text: '>= 1.0x Node net' });
