@@ -105,6 +105,9 @@ export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, s
   let sent = 0;
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
+    // Linux tcp_sendmsg: once bytes were queued, a failure ends the call with their count and
+    // leaves the error (sk_err) for the next call, which reports it.
+    if (sent > 0 && ep.pendingError) return sent;
     let n: number;
     try {
       n = tcpSend(cx.tcp, ep, data, sent, oob);

@@ -530,6 +530,24 @@ describe('TCP data calls', () => {
     });
   });
 
+  it('a blocking send that queued some bytes before an RST returns their count and leaves ECONNRESET for the next call', async () => {
+    // Linux tcp_sendmsg keeps sk_err when it returns a partial count (found through nodeNet).
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const A = a.sockets;
+      const B = b.sockets;
+      const { c, s } = await connectPair(A, B, '10.0.0.2', 7047);
+      const sending = B.send(s, new Uint8Array(4 << 20));
+      await A.recv(c, 1000);
+      A.setsockopt(c, SOL_SOCKET, SO_LINGER, { l_onoff: 1, l_linger: 0 });
+      await A.close(c);
+      const n = await sending;
+      assert.ok(n > 0 && n < 4 << 20, `a partial count: ${n}`);
+      await rejectsErr(B.recv(s, 100), 'ECONNRESET', 'recv'); // (SO_ERROR would read and clear it too)
+      await rejectsErr(B.send(s, new Uint8Array(1)), 'EPIPE', 'send');
+    });
+  });
+
   it('TCP_NODELAY and TCP_CORK read back what was set', async () => {
     const { net, a } = tcpPair();
     await net.run(async () => {
