@@ -20,3 +20,6 @@ export { TimerScheduler, Timer } from './time/scheduler.js';
 export { Rng } from './time/rng.js';
 export { tcpEchoServer, tcpEchoClient, sendAll, formatAddr, type TcpEchoServer, type TcpEchoServerOptions, type TcpEchoClientOptions } from './apps/tcp-echo.js';
 export { chatServer, chatClient, type ChatServer, type ChatServerOptions, type ChatClient } from './apps/chat-server.js';
+export { type StreamSocket, type StreamSocketInfo, type StreamAddress } from './streams/stream-socket.js';
+export { type StreamListener, type StreamListenerInfo, type ListenOptions } from './streams/stream-listener.js';
+export { type UdpStreamSocket, type UdpSocketOptions, type UdpMessage, type UdpOutgoingMessage, type UdpSocketInfo } from './streams/udp-stream-socket.js';

@@ -11,6 +11,9 @@ import { sleep } from '../socket/wait.js';
 import { formatIPv4, parseCidr, parseIPv4 } from '../wire/address.js';
 import { socketTable, formatSocketTable, type SocketRow, type TableOptions } from './socket-table.js';
 import { formatCounters } from './netstat.js';
+import { connectStream, type StreamAddress, type StreamSocket } from '../streams/stream-socket.js';
+import { listenStream, type ListenOptions, type StreamListener } from '../streams/stream-listener.js';
+import { udpStreamSocket, type UdpSocketOptions, type UdpStreamSocket } from '../streams/udp-stream-socket.js';
 
 /** A process on a host: its own descriptor table and privilege. */
 export interface Process {
@@ -107,6 +110,24 @@ export class Host {
   /** Counters as text in the spirit of `netstat -s`. */
   netstat(): string {
     return formatCounters(this.ip.counters);
+  }
+
+  /**
+   * Opens a TCP connection as web streams (the shape of Cloudflare's connect()):
+   * `host.connect({ hostname: '10.0.0.2', port: 80 })` or `host.connect('10.0.0.2:80')`.
+   */
+  connect(address: StreamAddress | string): StreamSocket {
+    return connectStream(this.sockets, address);
+  }
+
+  /** Listens for TCP connections, delivered by `for await (const conn of listener)`. */
+  listen(opts: ListenOptions): StreamListener {
+    return listenStream(this.sockets, opts);
+  }
+
+  /** A UDP socket as web streams of datagrams (Direct Sockets' UDPSocket, connected or bound). */
+  udpSocket(opts: UdpSocketOptions = {}): UdpStreamSocket {
+    return udpStreamSocket(this.sockets, opts);
   }
 
   /** Interfaces and routes, like `ip addr` and `ip route`. */

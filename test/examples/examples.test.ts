@@ -68,3 +68,10 @@ test('examples/select-chat.ts: over 5% loss every client gets every other client
   assert.ok(lost, out);
   assert.ok(Number(lost[1]) > 0 && Number(lost[2]) > 0, 'the link was lossy and TCP repaired it');
 });
+
+test("examples/node-http.ts: Node's http server and keep-alive client over nodeNet", () => {
+  const out = run('examples/node-http.ts');
+  assert.equal(out.match(/^200 Hello from Node's http on sockstack: you asked for \/\w*$/gm)?.length, 3, out);
+  assert.match(out, /the client opened 1 TCP connection\(s\) for 3 requests \(keep-alive\)/);
+  assert.match(out, /tcp\s+LISTEN\s+0\s+511 0\.0\.0\.0:80/);
+});
