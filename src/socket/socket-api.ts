@@ -12,6 +12,7 @@ import { fromInet, toInet, type SockAddr } from './sockaddr.js';
 import { sleep, waitOn } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
+import { FdTable } from './fd-table.js';
 import { getOption, setOption, type OptionValue } from './options.js';
 
 /** What the socket API needs from its host. */
@@ -60,7 +61,7 @@ function checkLength(len: unknown, syscall: string): number {
  * Descriptors are small integers, lowest free first, starting at 3 like a Unix process.
  */
 export class SocketApi {
-  private fds: Array<Descriptor | undefined> = [];
+  private readonly fds: FdTable<Descriptor>;
   readonly privileged: boolean;
   readonly maxFds: number;
   /** Descriptions of calls currently blocked, for deadlock reports. */
@@ -76,6 +77,7 @@ export class SocketApi {
   ) {
     this.privileged = opts.privileged ?? true;
     this.maxFds = opts.maxFds ?? 1024;
+    this.fds = new FdTable<Descriptor>(FIRST_FD, this.maxFds);
     this.stream = {
       tcp: t.tcp,
       now: () => t.ip.scheduler.now(),
@@ -98,17 +100,13 @@ export class SocketApi {
   // ---- descriptors -------------------------------------------------------
 
   private allocFd(d: Descriptor, syscall: string): number {
-    for (let fd = FIRST_FD; fd < this.maxFds; fd++) {
-      if (this.fds[fd] === undefined) {
-        this.fds[fd] = d;
-        return fd;
-      }
-    }
-    throw new SocketError('EMFILE', syscall);
+    const fd = this.fds.alloc(d);
+    if (fd < 0) throw new SocketError('EMFILE', syscall);
+    return fd;
   }
 
   private descriptor(fd: unknown, syscall: string): Descriptor {
-    const d = typeof fd === 'number' ? this.fds[fd] : undefined;
+    const d = typeof fd === 'number' ? this.fds.get(fd) : undefined;
     if (!d) throw new SocketError('EBADF', syscall);
     return d;
   }
@@ -122,9 +120,7 @@ export class SocketApi {
   /** Open descriptors with their sockets, for the socket table. */
   openSockets(): Array<[number, OpenSocket]> {
     const out: Array<[number, OpenSocket]> = [];
-    this.fds.forEach((d, fd) => {
-      if (d instanceof OpenSocket) out.push([fd, d]);
-    });
+    for (const [fd, d] of this.fds.entries()) if (d instanceof OpenSocket) out.push([fd, d]);
     return out;
   }
 
@@ -228,7 +224,7 @@ export class SocketApi {
     const s = this.sock(fd, sys);
     if (s.endpoint.kind !== 'tcp') throw new SocketError('EOPNOTSUPP', sys, 'not a stream socket');
     if (flags & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC)) throw new SocketError('EINVAL', sys);
-    if (!this.fds.some((d, i) => i >= FIRST_FD && d === undefined) && this.fds.length >= this.maxFds) throw new SocketError('EMFILE', sys);
+    if (!this.fds.hasRoom()) throw new SocketError('EMFILE', sys);
     const c = await streamAccept(this.stream, s, fd);
     const ns = new OpenSocket(s.domain, s.type, s.protocol, { kind: 'tcp', ep: c });
     ns.nonblocking = (flags & C.SOCK_NONBLOCK) !== 0;
@@ -408,7 +404,7 @@ export class SocketApi {
 
   async close(fd: number): Promise<void> {
     const d = this.descriptor(fd, 'close');
-    this.fds[fd] = undefined;
+    this.fds.release(fd);
     if (d instanceof EpollInstance) {
       d.close();
       return;
@@ -467,7 +463,7 @@ export class SocketApi {
 
   private revents(p: PollFd): number {
     if (typeof p.fd === 'number' && p.fd < 0) return 0; // poll(2): negative fds are ignored
-    const d = typeof p.fd === 'number' ? this.fds[p.fd] : undefined;
+    const d = typeof p.fd === 'number' ? this.fds.get(p.fd) : undefined;
     if (!d) return POLLNVAL;
     // POLLERR and POLLHUP are always reported, asked for or not.
     return d.readiness() & (p.events | POLLERR | POLLHUP);
@@ -490,7 +486,7 @@ export class SocketApi {
       if (ready > 0 || left <= 0) return fds;
       const queues = [];
       for (const p of fds) {
-        const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds[p.fd] : undefined;
+        const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds.get(p.fd) : undefined;
         if (d) queues.push(d.wait);
       }
       await this.waitBlocked(`poll(${fds.map((p) => p.fd).join(',')})`, queues, 0xffffffff, deadline);
