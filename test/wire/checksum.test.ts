@@ -106,3 +106,22 @@ test('property: data with its checksum written in verifies to 0', () => {
     }),
   );
 });
+
+test('property: views at every alignment (both the native-word and the DataView path) equal the reference', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000, size: 'max' }), fc.nat(7), fc.nat(), (data, shift, b) => {
+      const backing = new Uint8Array(data.length + 8);
+      backing.set(data, shift);
+      const view = backing.subarray(shift, shift + data.length); // byteOffset 0..7
+      const len = b % (data.length + 1);
+      assert.equal(checksumFinish(checksumPartial(view, 0, len)), naiveChecksum(data, 0, len));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('a span longer than the fold interval (9 MiB) at both alignments equals the reference', () => {
+  const big = new Uint8Array((9 << 20) + 3);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+  for (const off of [0, 1, 2]) assert.equal(checksumFinish(checksumPartial(big, off, big.length - off)), naiveChecksum(big, off, big.length - off));
+});
