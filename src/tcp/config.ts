@@ -18,6 +18,11 @@ export interface TcpConfig {
   finTimeoutMs: number;
   /** Delayed-ACK timeout (RFC 9293 §3.8.6.3: under 0.5 s; Linux's minimum is 40 ms, its maximum 200 ms). */
   delayedAckMs: number;
+  /**
+   * Delay ACKs at all (RFC 1122 §4.2.3.2 SHOULD; FreeBSD net.inet.tcp.delayed_ack). Off: every
+   * in-order segment is acknowledged at once.
+   */
+  delayedAck: boolean;
   /** RFC 5961 challenge ACKs for in-window RST and SYN (on in Linux). */
   rfc5961: boolean;
   /** Challenge ACKs per second per host (tcp_challenge_ack_limit; RFC 5961 §7). */
@@ -31,12 +36,28 @@ export interface TcpConfig {
   /** Default send and receive buffer sizes (SO_SNDBUF / SO_RCVBUF as getsockopt reports them). */
   sndBuf: number;
   rcvBuf: number;
+  /**
+   * The window offered in a SYN or SYN-ACK, in bytes (Linux: initrwnd / tcp_rmem-derived; BSD:
+   * the receive buffer). 0 = the receive buffer's size, at most 65535. Later segments offer the
+   * free buffer space as usual, so this bounds only the first window.
+   */
+  initRcvWnd: number;
   /** Largest listen() backlog (net.core.somaxconn). */
   somaxconn: number;
   /** RFC 6298 initial RTO, and Linux's floor and ceiling (TCP_RTO_MIN, TCP_RTO_MAX). */
   rtoInitialMs: number;
   rtoMinMs: number;
   rtoMaxMs: number;
+  /**
+   * Added to every computed RTO before the bounds (FreeBSD net.inet.tcp.rexmit_slop, 200 ms,
+   * which keeps its 30 ms floor from firing early on a LAN; Linux: 0).
+   */
+  rtoSlopMs: number;
+  /**
+   * RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO
+   * (Linux tcp_slow_start_after_idle, on by default).
+   */
+  slowStartAfterIdle: boolean;
 }
 
 export function defaultTcpConfig(): TcpConfig {
@@ -48,6 +69,7 @@ export function defaultTcpConfig(): TcpConfig {
     retries2: 15,
     finTimeoutMs: 60_000,
     delayedAckMs: 40,
+    delayedAck: true,
     rfc5961: true,
     challengeAckLimit: 1000,
     keepIdleS: 7200,
@@ -58,9 +80,12 @@ export function defaultTcpConfig(): TcpConfig {
     // auto-tuning (a later issue) a fixed 64 KiB keeps one window of data in flight.
     sndBuf: 65_536,
     rcvBuf: 131_072,
+    initRcvWnd: 0,
     somaxconn: 4096,
     rtoInitialMs: 1000,
     rtoMinMs: 200,
     rtoMaxMs: 120_000,
+    rtoSlopMs: 0,
+    slowStartAfterIdle: true,
   };
 }

@@ -369,7 +369,8 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     if (ep.urgState === URG_PENDING && seqLt(ep.urgSeq, ep.rcvNxt)) captureUrgent(ep);
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
     ep.unackedBytes += n;
-    if (ep.unackedBytes >= 2 * ep.rcvMss) ep.ackNow = true;
+    // With delayed ACKs off (FreeBSD net.inet.tcp.delayed_ack=0) every segment is ACKed at once.
+    if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
     if (n > 0) ep.wait.notify(POLLIN);

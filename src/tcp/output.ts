@@ -33,6 +33,13 @@ export function selectWindow(ep: TcpEndpoint): number {
   return win;
 }
 
+/** The window of a SYN or SYN-ACK: the receive buffer, or config.initRcvWnd when set, at most 65535. */
+function synWindow(t: TcpLayer, ep: TcpEndpoint): number {
+  const w = Math.min(ep.recvBuf.capacity, MAX_WINDOW);
+  const init = t.config.initRcvWnd;
+  return init > 0 && init < w ? init : w;
+}
+
 /**
  * Builds and sends one segment from `ep`: `len` bytes of sendBuf from `dataOff`, at `seq`.
  * Every segment but a SYN without ACK carries the ACK and the window; a SYN carries the MSS
@@ -49,7 +56,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
   const syn = (flags & TCP_SYN) !== 0;
   h.ack = flags & TCP_ACK ? ep.rcvNxt : 0;
   // RFC 7323 §2.2: the window in a SYN is never scaled; without scaling both are the same.
-  h.window = flags & TCP_RST ? 0 : syn ? Math.min(ep.recvBuf.capacity, MAX_WINDOW) : selectWindow(ep);
+  h.window = flags & TCP_RST ? 0 : syn ? synWindow(t, ep) : selectWindow(ep);
   if (syn) ep.rcvAdv = (ep.rcvNxt + h.window) >>> 0;
   if (ep.urgSend) {
     // RFC 9293 §3.8.5: the urgent pointer rides on every segment until the data passes it.
@@ -167,7 +174,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   const cc = ep.cc!;
   const now = t.scheduler.now();
   let sent = false;
-  if (ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt > 0 && now - ep.lastSendAt > ep.rtt.rto) {
+  if (t.config.slowStartAfterIdle && ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt >= 0 && now - ep.lastSendAt > ep.rtt.rto) {
     // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
     cc.onIdleRestart(t.ccSample(ep));
   }

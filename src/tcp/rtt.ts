@@ -26,6 +26,8 @@ export interface RttConfig {
   minRtoMs?: number;
   maxRtoMs?: number;
   granularityMs?: number;
+  /** Added to every computed RTO before the bounds (FreeBSD rexmit_slop; default 0). */
+  slopMs?: number;
 }
 
 // RFC 6298 §2.3 gains: alpha = 1/8, beta = 1/4, K = 4.
@@ -38,6 +40,7 @@ export class RttEstimator {
   readonly minRto: number;
   readonly maxRto: number;
   readonly granularity: number;
+  readonly slop: number;
   private _srtt = 0;
   private _rttvar = 0;
   private _rto: number;
@@ -49,6 +52,7 @@ export class RttEstimator {
     this.maxRto = Math.max(config.maxRtoMs ?? RTO_MAX_MS, this.minRto);
     this.initialRto = this.clamp(config.initialRtoMs ?? RTO_INITIAL_MS);
     this.granularity = config.granularityMs ?? CLOCK_GRANULARITY_MS;
+    this.slop = config.slopMs ?? 0;
     this._rto = this.initialRto;
   }
 
@@ -92,7 +96,8 @@ export class RttEstimator {
     }
     this._backoffs = 0;
     // RFC 6298 §2.2/§2.3: RTO = SRTT + max(G, K*RTTVAR), then §2.4/§2.5 bounds.
-    this._rto = this.clamp(this._srtt + Math.max(this.granularity, K * this._rttvar));
+    // FreeBSD adds its rexmit_slop here (TCPT_RANGESET); 0 otherwise.
+    this._rto = this.clamp(this._srtt + Math.max(this.granularity, K * this._rttvar) + this.slop);
     return true;
   }
 

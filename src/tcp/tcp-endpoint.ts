@@ -154,7 +154,8 @@ export class TcpEndpoint {
   /** When the last segment arrived (keepalive idle time). */
   lastRecvAt = 0;
   /** When data was last sent (RFC 5681 §4.1 idle restart). */
-  lastSendAt = 0;
+  /** When data last went out (ms), or -1 before the first segment. */
+  lastSendAt = -1;
 
   // ---- RTT and congestion ----
   readonly rtt: RttEstimator;
@@ -181,7 +182,7 @@ export class TcpEndpoint {
     this.keepIdleS = cfg.keepIdleS;
     this.keepIntvlS = cfg.keepIntvlS;
     this.keepCnt = cfg.keepCnt;
-    this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs });
+    this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs, slopMs: cfg.rtoSlopMs });
     this.rtx = new Timer(() => onRtx(this), true);
     this.delack = new Timer(() => onDelack(this), true);
     this.slow = new Timer(() => onSlow(this), true);
