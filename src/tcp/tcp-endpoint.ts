@@ -153,8 +153,7 @@ export class TcpEndpoint {
   headSentAt = 0;
   /** When the last segment arrived (keepalive idle time). */
   lastRecvAt = 0;
-  /** When data was last sent (RFC 5681 §4.1 idle restart). */
-  /** When data last went out (ms), or -1 before the first segment. */
+  /** When data last went out (ms; RFC 5681 §4.1 idle restart), or -1 before the first segment. */
   lastSendAt = -1;
 
   // ---- RTT and congestion ----
