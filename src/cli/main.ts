@@ -4,6 +4,7 @@ import { runDemo } from './demo.js';
 import { tapCommand } from './tap-command.js';
 import { ncCommand } from './nc-command.js';
 import { pingCommand } from './ping-command.js';
+import { packetdrillCommand } from './packetdrill-command.js';
 import { UsageError } from './link-options.js';
 import type { CliIo } from './cli-io.js';
 
@@ -16,12 +17,13 @@ commands:
   nc [options] HOST PORT          netcat over sockstack (TCP, -u UDP, -l listen), on a TAP
                                   device (--tap NAME --ip CIDR) or a virtual network
   ping [options] HOST             ping over sockstack, on a TAP device or a virtual network
+  packetdrill [options] FILE…     run packetdrill scripts against sockstack under virtual time
   help                            this text
 
 'sockstack <command> --help' describes a command's options.`;
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { tap: tapCommand, nc: ncCommand, ping: pingCommand };
+const COMMANDS: Record<string, Command> = { tap: tapCommand, nc: ncCommand, ping: pingCommand, packetdrill: packetdrillCommand };
 
 /** Parses `--name value` pairs; unknown flags are an error that names them. */
 function parseFlags(args: string[], known: string[]): Map<string, string> {
