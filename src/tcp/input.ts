@@ -317,7 +317,12 @@ function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): vo
   if (a.flags & TCP_FIN && receiving) {
     const finSeq = (a.seq + a.data.length) >>> 0;
     if (finSeq === ep.rcvNxt) processFin(t, ep);
-    else if (seqGt(finSeq, ep.rcvNxt)) ep.finPendingSeq = finSeq; // after a hole: when the hole fills
+    else if (seqGt(finSeq, ep.rcvNxt)) {
+      // After a hole: processed when the hole fills. An out-of-order segment is ACKed at once
+      // (RFC 5681 §4.2: the duplicate ACK tells the sender about the hole), FIN or not.
+      ep.finPendingSeq = finSeq;
+      ep.ackNow = true;
+    }
   } else if (a.flags & TCP_FIN && (st === TcpState.CLOSE_WAIT || st === TcpState.CLOSING || st === TcpState.LAST_ACK)) {
     ep.ackNow = true; // a retransmitted FIN: acknowledge it again
   }

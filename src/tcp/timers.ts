@@ -1,7 +1,7 @@
-import { TCP_ACK } from '../wire/tcp.js';
+import { TCP_ACK, TCP_PSH } from '../wire/tcp.js';
 import { isSynchronized, TcpState } from './state.js';
 import { RTX_NONE, RTX_PERSIST, SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, type TcpEndpoint } from './tcp-endpoint.js';
-import { armPersist, armRto, output, retransmitHead, sendAck, sendSyn, transmit } from './output.js';
+import { armPersist, armRto, output, retransmitHead, sendAbortRst, sendAck, sendSyn, transmit } from './output.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** Linux tcp_orphan_retries = 0 means 8: how long an orphan's FIN is retransmitted. */
@@ -16,6 +16,17 @@ function timeout(t: TcpLayer, ep: TcpEndpoint): void {
 /** TCP_USER_TIMEOUT (RFC 5482, Linux): data unacknowledged for that long fails the connection. */
 function userTimeoutExpired(t: TcpLayer, ep: TcpEndpoint): boolean {
   return ep.userTimeoutMs > 0 && t.scheduler.now() - ep.headSentAt >= ep.userTimeoutMs;
+}
+
+/**
+ * Linux tcp_clamp_rto_to_user_timeout: after a retransmission, the timer fires no later than
+ * TCP_USER_TIMEOUT after the head was first sent, so the connection fails on time rather than
+ * at the next backed-off retransmission.
+ */
+function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
+  if (ep.userTimeoutMs <= 0 || !ep.rtx.armed) return;
+  const deadline = ep.headSentAt + ep.userTimeoutMs;
+  if (ep.rtx.at > deadline) t.scheduler.arm(ep.rtx, Math.max(deadline, t.scheduler.now()));
 }
 
 /**
@@ -44,6 +55,7 @@ export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
     ep.rtt.backoff();
     sendSyn(t, ep);
     armRto(t, ep);
+    clampToUserTimeout(t, ep);
     return;
   }
   if (!isSynchronized(st) || st === TcpState.TIME_WAIT) return;
@@ -65,6 +77,7 @@ export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
   if (ep.retransmits === cfg.retries1) ep.route = t.ip.routeTo(ep.remoteAddr) ?? ep.route;
   ep.rtt.backoff();
   retransmitHead(t, ep, true);
+  clampToUserTimeout(t, ep);
 }
 
 /**
@@ -85,12 +98,13 @@ function persistProbe(t: TcpLayer, ep: TcpEndpoint): void {
   }
   const room = ep.sndWnd - ((ep.sndNxt - ep.sndUna) | 0);
   if (room > 0 && ep.unsent > 0) {
-    // Send what fits, Nagle and SWS notwithstanding: the override timeout of §3.8.6.2.1.
+    // Send what fits, Nagle and SWS notwithstanding: the override timeout of §3.8.6.2.1, with
+    // PSH as Linux's tcp_write_wakeup sets it.
     const off = (ep.sndNxt - ep.sndBufSeq) | 0;
     const len = Math.min(room, ep.unsent, ep.sndMss);
     const seq = ep.sndNxt;
     ep.headSentAt = t.scheduler.now();
-    transmit(t, ep, seq, TCP_ACK, off, len);
+    transmit(t, ep, seq, TCP_ACK | TCP_PSH, off, len);
     ep.sndNxt = (seq + len) >>> 0;
     if (((ep.sndNxt - ep.sndMax) | 0) > 0) ep.sndMax = ep.sndNxt;
     armRto(t, ep);
@@ -141,6 +155,8 @@ export function onSlowTimer(t: TcpLayer, ep: TcpEndpoint): void {
     return;
   }
   if (ep.probesOut >= ep.keepCnt || (ep.userTimeoutMs > 0 && idle >= ep.userTimeoutMs)) {
+    // Linux tcp_keepalive_timer: tell the peer, if it is there after all, with an RST.
+    sendAbortRst(t, ep);
     timeout(t, ep);
     return;
   }
