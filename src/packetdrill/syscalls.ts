@@ -223,6 +223,36 @@ async function epollWaitCall(api: SocketApi, a: Val[]): Promise<Outcome> {
   return { ret: res.length };
 }
 
+/** The bytes an iovec array describes: `[{iov_base=..., iov_len=1000}, …]`. */
+function iovLength(v: Val | undefined, what: string): number {
+  if (!Array.isArray(v)) throw new Unsupported(`${what} must be an array of {iov_base, iov_len}`);
+  let n = 0;
+  for (const e of v) {
+    if (!isStruct(e)) throw new Unsupported(`${what} entries must be {iov_base, iov_len}`);
+    n += num(e['iov_len'], 'iov_len');
+  }
+  return n;
+}
+
+/** A msghdr: `{msg_name(...)=..., msg_iov(1)=[{...}], msg_flags=0}` (the parser splits name(N) into two fields). */
+function msghdr(v: Val | undefined, what: string): { len: number; name: Val | undefined } {
+  if (!isStruct(v)) throw new Unsupported(`${what} needs a msghdr struct`);
+  for (const k of Object.keys(v)) {
+    if (k === 'msg_control' || k === 'msg_controllen') {
+      if (!isAny(v[k]) && v[k] !== 0) throw new Unsupported(`${what} with ancillary data (msg_control)`);
+    }
+  }
+  return { len: iovLength(v['msg_iov'], `${what} msg_iov`), name: v['msg_name'] };
+}
+
+/** The ioctl out-value `[N]` a script expects, compared with what sockstack returned. */
+function ioctlOutcome(expected: Val | undefined, got: number): number | Outcome {
+  if (isAny(expected) || isRef(expected)) return 0;
+  const want = Array.isArray(expected) && expected.length === 1 ? expected[0] : expected;
+  if (typeof want !== 'number') throw new Unsupported('this ioctl argument form (only [int])');
+  return want === got ? 0 : { ret: 0, mismatch: `ioctl value: expected ${want} vs actual ${got}` };
+}
+
 type Handler = (a: Val[], cx: SyscallContext) => number | Outcome | Promise<number | Outcome>;
 
 const HANDLERS: Record<string, Handler> = {
@@ -279,6 +309,27 @@ const HANDLERS: Record<string, Handler> = {
   },
   fcntl: (a, cx) => cx.api.fcntl(fd(a[0]), num(a[1], 'cmd'), isAny(a[2]) ? 0 : num(a[2], 'arg')),
   poll: (a, cx) => pollCall(cx.api, a),
+  ioctl: (a, cx) => {
+    const req = num(a[1], 'the ioctl request');
+    if (req === C.FIONBIO) {
+      const v = a[2];
+      cx.api.ioctl(fd(a[0]), req, num(Array.isArray(v) ? v[0] : v, 'the FIONBIO value'));
+      return 0;
+    }
+    return ioctlOutcome(a[2], cx.api.ioctl(fd(a[0]), req));
+  },
+  writev: (a, cx) => cx.api.write(fd(a[0]), payload(ANY, iovLength(a[1], 'writev'))),
+  readv: async (a, cx) => (await cx.api.read(fd(a[0]), iovLength(a[1], 'readv'))).length,
+  sendmsg: (a, cx) => {
+    const m = msghdr(a[1], 'sendmsg');
+    const flags = isAny(a[2]) ? 0 : num(a[2], 'flags');
+    const to = isAny(m.name) || m.name === 0 ? null : sockaddr(m.name, { address: cx.remoteAddress, port: cx.connectPort }, 'sendmsg');
+    return cx.api.sendto(fd(a[0]), payload(ANY, m.len), flags, to);
+  },
+  recvmsg: async (a, cx) => {
+    const m = msghdr(a[1], 'recvmsg');
+    return (await cx.api.recvfrom(fd(a[0]), m.len, isAny(a[2]) ? 0 : num(a[2], 'flags')))[0].length;
+  },
   epoll_create: (a, cx) => {
     if (num(a[0], 'size') <= 0) throw new SocketError('EINVAL', 'epoll_create');
     return cx.api.epoll_create1(0);

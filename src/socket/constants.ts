@@ -70,6 +70,19 @@ export const F_SETFD = 2;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
+
+// ioctl(2) requests on sockets (Linux asm-generic/ioctls.h, linux/sockios.h).
+/** Bytes readable now (TCP: in order, FIN excluded; UDP: the first datagram's payload). Also FIONREAD. */
+export const SIOCINQ = 0x541b;
+export const FIONREAD = 0x541b;
+/** TCP: bytes not yet acknowledged by the peer (sent or not). Also TIOCOUTQ. */
+export const SIOCOUTQ = 0x5411;
+/** TCP: bytes not yet sent. */
+export const SIOCOUTQNSD = 0x894b;
+/** TCP: 1 when the next byte to read is at the urgent mark. */
+export const SIOCATMARK = 0x8905;
+/** Sets or clears O_NONBLOCK, like fcntl(F_SETFL). */
+export const FIONBIO = 0x5421;
 export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
 

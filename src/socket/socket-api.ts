@@ -5,6 +5,7 @@ import type { UdpLayer } from '../udp/udp-layer.js';
 import type { RawLayer } from '../raw/raw-layer.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import { TcpState } from '../tcp/state.js';
+import { URG_VALID } from '../tcp/tcp-endpoint.js';
 import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, streamShutdown, type StreamContext } from './stream-calls.js';
 import * as C from './constants.js';
 import { OpenSocket } from './open-socket.js';
@@ -457,6 +458,41 @@ export class SocketApi {
       default:
         throw new SocketError('EINVAL', sys, `unsupported command ${cmd}`);
     }
+  }
+
+  /**
+   * ioctl(2) on a socket: SIOCINQ/FIONREAD, SIOCOUTQ, SIOCOUTQNSD and SIOCATMARK return their
+   * count (Linux tcp_ioctl / udp_ioctl); FIONBIO sets O_NONBLOCK from `arg`. Others: ENOTTY.
+   */
+  ioctl(fd: number, request: number, arg = 0): number {
+    const sys = 'ioctl';
+    const d = this.descriptor(fd, sys);
+    if (!(d instanceof OpenSocket)) throw new SocketError('ENOTTY', sys);
+    if (request === C.FIONBIO) {
+      d.nonblocking = arg !== 0;
+      return 0;
+    }
+    const e = d.endpoint;
+    if (e.kind === 'tcp') {
+      const ep = e.ep;
+      const st = ep.state;
+      if (request !== C.SIOCATMARK && st === TcpState.LISTEN) throw new SocketError('EINVAL', sys);
+      const opening = st === TcpState.SYN_SENT || st === TcpState.SYN_RECEIVED;
+      switch (request) {
+        case C.SIOCINQ:
+          return opening ? 0 : ep.recvBuf.length;
+        case C.SIOCOUTQ:
+          return opening ? 0 : Math.max(0, ep.sendBuf.length - ((ep.sndUna - ep.sndBufSeq) | 0));
+        case C.SIOCOUTQNSD:
+          return opening ? 0 : Math.max(0, ep.unsent);
+        case C.SIOCATMARK:
+          return ep.urgState === URG_VALID && ep.urgInBuffer() && ep.urgSeq === ep.readSeq ? 1 : 0;
+      }
+    } else if (e.kind === 'udp') {
+      if (request === C.SIOCINQ) return e.ep.queue.peek()?.data.length ?? 0;
+      if (request === C.SIOCOUTQ) return 0; // datagrams leave at once: nothing waits in a send queue
+    }
+    throw new SocketError('ENOTTY', sys, `unsupported request 0x${request.toString(16)}`);
   }
 
   // ---- readiness -----------------------------------------------------------

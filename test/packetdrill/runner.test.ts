@@ -306,8 +306,14 @@ test('shell commands other than mapped sysctls are unsupported; mapped ones run'
 
 test('unsupported syscalls, symbols, packets and IPv6 are reported, never passed', async () => {
   await unsupportedAt(`${PASSIVE}
-+0  ioctl(4, SIOCINQ, [0]) = 0
-`, 11, /ioctl/);
++0  ioctl(4, SIOCGSTAMP, [0]) = 0
+`, 11, /SIOCGSTAMP/);
+  await unsupportedAt(`${PASSIVE}
++0  sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], msg_control(16)=[1], msg_flags=0}, 0) = 10
+`, 11, /ancillary data/);
+  await unsupportedAt(`${PASSIVE}
++0  select(5, ..., ..., ..., ...) = 0
+`, 11, /select/);
   await unsupportedAt(`${PASSIVE}
 +0  setsockopt(4, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, [1], 4) = 0
 `, 11, /TCP_FASTOPEN_NO_COOKIE/);
