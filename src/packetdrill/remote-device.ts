@@ -36,20 +36,8 @@ export interface LiveSegment {
   tos: number;
 }
 
-/** A TCP segment to inject, in live numbers. */
-export interface InjectTcp {
-  srcPort: number;
-  dstPort: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  window: number;
-  urgentPointer: number;
-  /** Option bytes, already padded to a multiple of 4. */
-  optionBytes: Uint8Array;
-  payloadLength: number;
-  tos: number;
-}
+/** A TCP segment to inject, in live numbers; its option bytes are already padded to a multiple of 4. */
+export type InjectTcp = Omit<LiveSegment, 'at'>;
 
 interface Waiter {
   resolve: (s: LiveSegment | null) => void;
