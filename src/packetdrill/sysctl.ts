@@ -122,7 +122,6 @@ function named(name: string, description: string, why: string): SysctlEntry {
 }
 
 const NO_SACK = 'SACK (RFC 2018) is not implemented yet';
-const NO_TS = 'timestamps (RFC 7323) are not implemented yet';
 
 /**
  * Every sysctl sockstack maps: Linux names (net.ipv4.*, net.core.*), FreeBSD names
@@ -148,8 +147,8 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'net.ipv4.tcp_sack': only([0], 'Selective acknowledgements.', NO_SACK),
   'net.ipv4.tcp_dsack': only([0], 'Duplicate SACKs (RFC 2883).', NO_SACK),
   'net.ipv4.tcp_fack': only([0], 'Forward acknowledgement.', NO_SACK),
-  'net.ipv4.tcp_timestamps': only([0], 'TCP timestamps.', NO_TS),
-  'net.ipv4.tcp_window_scaling': only([0], 'Window scaling (RFC 7323).', 'window scaling is not implemented yet'),
+  'net.ipv4.tcp_timestamps': flag('timestamps', 'TCP timestamps (RFC 7323 §3): offered in SYNs and used when the peer agrees (RTT measurement, PAWS).'),
+  'net.ipv4.tcp_window_scaling': flag('windowScaling', 'Window scaling (RFC 7323 §2): offered in SYNs and used when the peer agrees.'),
   'net.ipv4.tcp_ecn': only([0], 'Explicit congestion notification (RFC 3168).', 'ECN is not implemented (2, answering ECN-setup SYNs, would change the SYN-ACK)'),
   'net.ipv4.tcp_mtu_probing': only([0], 'Packetization-layer path MTU discovery (RFC 4821).', 'MTU probing is not implemented'),
   'net.ipv4.tcp_base_mss': noEffect('Starting MSS of MTU probing.', 'it is used only while tcp_mtu_probing is on, which sockstack rejects'),
@@ -192,7 +191,7 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'net.inet.tcp.mssdflt': int('defaultMss', 48, 65535, 'MSS assumed when the peer sends no MSS option.'),
   'net.inet.tcp.recvspace': int('rcvBuf', 1, INT_MAX, 'Default receive buffer (SO_RCVBUF).'),
   'net.inet.tcp.sendspace': int('sndBuf', 1, INT_MAX, 'Default send buffer (SO_SNDBUF).'),
-  'net.inet.tcp.rfc1323': only([0], 'Window scaling and timestamps (RFC 7323).', 'neither is implemented yet'),
+  'net.inet.tcp.rfc1323': only([1], 'Window scaling and timestamps (RFC 7323).', 'both are on (turn them off one by one with net.ipv4.tcp_window_scaling and net.ipv4.tcp_timestamps)'),
   'net.inet.tcp.sack.enable': only([0], 'Selective acknowledgements.', NO_SACK),
   'net.inet.tcp.ecn.enable': only([0], 'Explicit congestion notification.', 'ECN is not implemented'),
   'net.inet.tcp.syncookies': only([0], 'SYN cookies.', 'SYN cookies are not implemented'),
@@ -231,6 +230,7 @@ export function profileConfig(profile: 'linux' | 'freebsd'): TcpConfig {
     c.sndBuf = 32_768; // net.inet.tcp.sendspace
     c.rcvBuf = 65_536; // net.inet.tcp.recvspace: the SYN offers 65535
     c.somaxconn = 128; // kern.ipc.soacceptqueue
+    c.rcvBufMax = 2_097_152; // kern.ipc.maxsockbuf (sb_max): window scale 6
     c.rtoInitialMs = 1000; // net.inet.tcp.rexmit_initial
     c.rtoMinMs = 30; // net.inet.tcp.rexmit_min (TCPTV_MIN = hz/33)
     c.rtoMaxMs = 64_000; // TCPTV_REXMTMAX

@@ -24,6 +24,11 @@ export interface TcpInfo {
   tcpi_snd_ssthresh: number;
   tcpi_snd_cwnd: number;
   tcpi_total_retrans: number;
+  /** TCPI_OPT_* bits: what the handshake agreed (timestamps 1, SACK 2, window scale 4). */
+  tcpi_options: number;
+  /** The peer's window shift and ours (0 without window scaling). */
+  tcpi_snd_wscale: number;
+  tcpi_rcv_wscale: number;
 }
 
 /** Linux net.core.rmem_max / wmem_max and the minimums of sock_setsockopt. */

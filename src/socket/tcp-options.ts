@@ -12,6 +12,10 @@ const TCP_MIN_MSS = 88;
 const MAX_TCP_WINDOW = 32767;
 const MAX_TCP_KEEPIDLE = 32767;
 const MAX_TCP_KEEPCNT = 127;
+/** tcpi_options bits (Linux include/uapi/linux/tcp.h). */
+export const TCPI_OPT_TIMESTAMPS = 1;
+export const TCPI_OPT_SACK = 2;
+export const TCPI_OPT_WSCALE = 4;
 /** TCP_MAXSEG of an unconnected socket (Linux TCP_MSS_DEFAULT). */
 const TCP_MSS_DEFAULT = 536;
 
@@ -112,5 +116,8 @@ function tcpInfo(ep: TcpEndpoint): TcpInfo {
     tcpi_snd_ssthresh: cc && cc.ssthresh < INFINITE_SSTHRESH ? Math.floor(cc.ssthresh / mss) : INFINITE_SSTHRESH,
     tcpi_snd_cwnd: cc ? Math.floor(cc.cwnd / mss) : 10,
     tcpi_total_retrans: ep.totalRetrans,
+    tcpi_options: (ep.tsOk ? TCPI_OPT_TIMESTAMPS : 0) | (ep.wsOk ? TCPI_OPT_WSCALE : 0),
+    tcpi_snd_wscale: ep.sndWscale,
+    tcpi_rcv_wscale: ep.rcvWscale,
   };
 }

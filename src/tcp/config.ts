@@ -58,6 +58,15 @@ export interface TcpConfig {
    * (Linux tcp_slow_start_after_idle, on by default).
    */
   slowStartAfterIdle: boolean;
+  /** RFC 7323 §2: offer window scaling in SYNs and accept it in SYN-ACKs (tcp_window_scaling, on in Linux). */
+  windowScaling: boolean;
+  /** RFC 7323 §3: offer timestamps (tcp_timestamps, on in Linux). */
+  timestamps: boolean;
+  /**
+   * The largest receive buffer a socket may grow to (Linux tcp_rmem[2], 6 MiB): our window
+   * scale is chosen so that this window fits the 16-bit field (tcp_select_initial_window).
+   */
+  rcvBufMax: number;
 }
 
 export function defaultTcpConfig(): TcpConfig {
@@ -87,5 +96,8 @@ export function defaultTcpConfig(): TcpConfig {
     rtoMaxMs: 120_000,
     rtoSlopMs: 0,
     slowStartAfterIdle: true,
+    windowScaling: true,
+    timestamps: true,
+    rcvBufMax: 6_291_456,
   };
 }

@@ -7,6 +7,7 @@ import { seqGt, seqInWindow, seqLe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { RTX_PERSIST, RTX_RTO, URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
 import { output, retransmitHead, sendAck, sendSyn } from './output.js';
+import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** The segment being processed, after trimming to the window (fields of the TcpRepr stay untouched). */
@@ -54,17 +55,18 @@ export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload
     return;
   }
   if (!(f & TCP_SYN)) return;
+  const now = t.scheduler.now();
   ep.irs = seg.seq;
   ep.rcvNxt = (seg.seq + 1) >>> 0;
   ep.rcvAdv = ep.rcvNxt;
   t.negotiateMss(ep, seg.options.mss);
+  // RFC 7323 §2.2, §3.2: what our SYN offered and the peer's SYN carries is in use.
+  negotiate(ep, seg.options, ep.wsOffered, ep.tsOffered, now);
   if (ackOk) {
     ep.sndUna = seg.ack;
     if (seqLt(ep.sndNxt, ep.sndUna)) ep.sndNxt = ep.sndUna;
     ep.sndBufSeq = ep.sndUna;
-    // RFC 6298 §2.1/§5.7: a sample from an unretransmitted SYN; otherwise RTO = 3 s once established.
-    if (ep.retransmits === 0) ep.rtt.sample(t.scheduler.now() - ep.rttStart);
-    else ep.rtt.reset(RTO_FALLBACK_MS);
+    handshakeRtt(ep, seg, now);
     // RFC 7323 §2.2: the window of a SYN is never scaled.
     updateWindow(ep, seg.window, seg.seq, seg.ack);
     t.establish(ep);
@@ -124,6 +126,14 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     else sendAck(t, ep);
     return;
   }
+  // RFC 7323 §5.3 R1, before the sequence number (as Linux tcp_validate_incoming): PAWS drops a
+  // non-RST segment with an old TSval and acknowledges it (tcp_send_dupack). An RST is judged
+  // on its sequence number alone.
+  const now = ep.lastRecvAt;
+  if (!(f & TCP_RST) && pawsReject(ep, seg.options, now)) {
+    if (!synRecv || !(f & TCP_SYN)) sendAck(t, ep);
+    return;
+  }
   // First: the sequence number.
   if (!acceptable(ep, seg.seq, segLen(seg))) {
     // An unacceptable RST is dropped silently (RFC 5961 §3.2); anything else gets an ACK.
@@ -165,6 +175,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     t.dropChild(ep);
     return;
   }
+  // RFC 7323 §4.3 (2): an acceptable segment may carry the next TS.Recent.
+  updateTsRecent(ep, seg.options, seg.seq, now);
   // Fifth: ACK. Without it the segment is dropped.
   if (!(f & TCP_ACK)) return;
   if (synRecv) {
@@ -177,9 +189,9 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     if (t.acceptQueueFull(ep)) return;
     ep.sndUna = seg.ack;
     ep.sndBufSeq = seg.ack;
-    if (ep.retransmits === 0) ep.rtt.sample(t.scheduler.now() - ep.rttStart);
-    else ep.rtt.reset(RTO_FALLBACK_MS);
-    updateWindow(ep, seg.window, seg.seq, seg.ack);
+    handshakeRtt(ep, seg, t.scheduler.now());
+    // RFC 7323 §2.2: the first window after the SYNs is scaled.
+    updateWindow(ep, seg.window * (1 << ep.sndWscale), seg.seq, seg.ack);
     t.establish(ep);
   } else if (!processAck(t, ep, seg, payload.length)) {
     return;
@@ -218,6 +230,21 @@ function trim(ep: TcpEndpoint, a: Arrival): void {
   }
 }
 
+/**
+ * The RTT of the handshake (our SYN or SYN-ACK acknowledged): from its send time when it was
+ * not retransmitted (RFC 6298 §2.1), else from the TSecr (RFC 7323 §4.1, as Linux), else none
+ * and RTO = 3 s once established (RFC 6298 §5.7).
+ */
+function handshakeRtt(ep: TcpEndpoint, seg: TcpRepr, now: number): void {
+  if (ep.retransmits === 0) {
+    ep.rtt.sample(now - ep.rttStart);
+    return;
+  }
+  const rtt = tsRtt(ep, seg.options, now);
+  if (rtt >= 0) ep.rtt.sample(rtt);
+  else ep.rtt.reset(RTO_FALLBACK_MS);
+}
+
 /** SND.WND update rule (RFC 9293 §3.10.7.4, ESTABLISHED, fifth check). */
 function updateWindow(ep: TcpEndpoint, window: number, seq: number, ack: number): void {
   ep.sndWnd = window;
@@ -242,6 +269,8 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   }
   ep.probesOut = 0;
   const oldWnd = ep.sndWnd;
+  // RFC 7323 §2.3: every window after the SYNs is shifted by the peer's scale.
+  const wnd = seg.window * (1 << ep.sndWscale);
   const cc = ep.cc!;
   if (seqGt(ack, ep.sndUna)) {
     const acked = (ack - ep.sndUna) >>> 0;
@@ -253,11 +282,19 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     if (ep.urgSend && !seqGt(ep.sndUp, ack)) ep.urgSend = false;
     const s = t.ccSample(ep);
     s.ackedBytes = acked;
+    let rtt = -1;
     if (ep.rttSeq >= 0 && seqGt(ack, ep.rttSeq)) {
-      const rtt = t.scheduler.now() - ep.rttStart;
+      rtt = t.scheduler.now() - ep.rttStart;
+      ep.rttSeq = -1;
+    } else {
+      // RFC 7323 §4.1 RTTM: every ACK that advances SND.UNA gives a sample from its TSecr, even
+      // for a retransmitted segment (Karn does not apply). Linux too prefers its own send-time
+      // sample when it has one, and falls back on TSecr.
+      rtt = tsRtt(ep, seg.options, t.scheduler.now());
+    }
+    if (rtt >= 0) {
       ep.rtt.sample(rtt);
       s.rttMs = rtt;
-      ep.rttSeq = -1;
     }
     ep.retransmits = 0;
     ep.dupAcks = 0;
@@ -271,7 +308,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
       t.scheduler.armIn(ep.rtx, ep.rtt.rto);
     }
     if (dataAcked > 0) ep.wait.notify(POLLOUT);
-  } else if (ack === ep.sndUna && dataLen === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seg.window === oldWnd && ep.sndMax !== ep.sndUna) {
+  } else if (ack === ep.sndUna && dataLen === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && wnd === oldWnd && ep.sndMax !== ep.sndUna) {
     // A duplicate ACK as RFC 5681 §2 defines it.
     ep.dupAcks++;
     if (cc.onDupAck(t.ccSample(ep)) === CC_RETRANSMIT) {
@@ -280,7 +317,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     }
   }
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
-    updateWindow(ep, seg.window, seg.seq, ack);
+    updateWindow(ep, wnd, seg.seq, ack);
     // A window opened while probing: stop probing, output() sends.
     if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST && ep.rtx.armed) t.scheduler.disarm(ep.rtx);
   }

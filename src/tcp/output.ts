@@ -1,14 +1,18 @@
 import { HEADROOM } from '../stack/ip-host.js';
-import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum } from '../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum, tcpOptionsLength } from '../wire/tcp.js';
+import { synOptions, tsNow } from './options.js';
 import { seqGt, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { RTX_PERSIST, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
 import type { TcpLayer } from './tcp-layer.js';
 
-/** Without window scaling (RFC 7323, a later issue) the window field is the whole window. */
+/** The largest window the 16-bit field can say unscaled (RFC 9293 §3.1). */
 export const MAX_WINDOW = 0xffff;
-/** MSS option: kind, length, 16-bit value. */
-const MSS_OPTION_LEN = 4;
+
+/** The largest window we can offer: 65535 << our shift once window scaling is agreed (RFC 7323 §2.3). */
+export function maxWindow(ep: TcpEndpoint): number {
+  return MAX_WINDOW * (1 << ep.rcvWscale);
+}
 
 /**
  * The window worth advertising now, or -1 to keep the right edge where it is. The right edge
@@ -18,19 +22,36 @@ const MSS_OPTION_LEN = 4;
  */
 export function openedWindow(ep: TcpEndpoint): number {
   const cap = ep.recvBuf.capacity;
-  const win = Math.min(Math.max(0, cap - ep.recvBuf.length), MAX_WINDOW);
+  const max = maxWindow(ep);
+  const win = Math.min(Math.max(0, cap - ep.recvBuf.length), max);
   const growth = (ep.rcvNxt + win - ep.rcvAdv) | 0;
-  // RFC 1122 §4.2.3.3: RCV.BUFF is what the window can offer, at most MAX_WINDOW; with a
-  // 65495-byte MSS, half of that is the unit, or the window would reopen only when empty.
-  return growth <= 0 || growth < Math.min(Math.min(cap, MAX_WINDOW) >>> 1, ep.advMss) ? -1 : win;
+  // RFC 1122 §4.2.3.3: RCV.BUFF is what the window can offer, at most the largest window; with
+  // a 65495-byte MSS, half of that is the unit, or the window would reopen only when empty.
+  return growth <= 0 || growth < Math.min(Math.min(cap, max) >>> 1, ep.advMss) ? -1 : win;
 }
 
-/** The window to advertise now, moving the right edge (rcvAdv) when openedWindow() allows. */
+/**
+ * The window field to send now (the window >> our shift), moving the right edge (rcvAdv) when
+ * openedWindow() allows. With a shift, an opened window is rounded down to whole units, and a
+ * kept one rounded up, so the right edge the peer computes never moves left (RFC 7323 §2.4;
+ * Linux tcp_select_window does the same).
+ */
 export function selectWindow(ep: TcpEndpoint): number {
+  const s = ep.rcvWscale;
   const win = openedWindow(ep);
-  if (win < 0) return Math.min(Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0), MAX_WINDOW);
-  ep.rcvAdv = (ep.rcvNxt + win) >>> 0;
-  return win;
+  if (win >= 0) {
+    const field = win >>> s;
+    const edge = (ep.rcvNxt + field * (1 << s)) >>> 0;
+    if (((edge - ep.rcvAdv) | 0) > 0) {
+      ep.rcvAdv = edge;
+      return field;
+    }
+  }
+  const cur = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
+  if (s === 0) return Math.min(cur, MAX_WINDOW);
+  const field = Math.min(Math.ceil(cur / (1 << s)), MAX_WINDOW);
+  ep.rcvAdv = (ep.rcvNxt + field * (1 << s)) >>> 0;
+  return field;
 }
 
 /** The window of a SYN or SYN-ACK: the receive buffer, or config.initRcvWnd when set, at most 65535. */
@@ -55,7 +76,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
   h.urgentPointer = 0;
   const syn = (flags & TCP_SYN) !== 0;
   h.ack = flags & TCP_ACK ? ep.rcvNxt : 0;
-  // RFC 7323 §2.2: the window in a SYN is never scaled; without scaling both are the same.
+  // RFC 7323 §2.2: the window in a SYN is never scaled; later ones are >> our shift.
   h.window = flags & TCP_RST ? 0 : syn ? synWindow(t, ep) : selectWindow(ep);
   if (syn) ep.rcvAdv = (ep.rcvNxt + h.window) >>> 0;
   if (ep.urgSend) {
@@ -66,8 +87,19 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     }
   }
   h.flags = flags;
-  h.options = syn ? { mss: ep.advMss } : t.noOptions;
-  const hdrLen = TCP_HEADER_LEN + (syn ? MSS_OPTION_LEN : 0);
+  const now = t.scheduler.now();
+  if (syn) {
+    h.options = synOptions(ep, (flags & TCP_ACK) !== 0, now);
+  } else if (ep.tsOk) {
+    // RFC 7323 §3.2: once agreed, TSopt rides on every segment (RSTs too, as Linux sends them).
+    const o = t.tsOptions;
+    o.timestamp!.value = tsNow(now, ep);
+    o.timestamp!.echo = ep.tsRecent;
+    h.options = o;
+  } else {
+    h.options = t.noOptions;
+  }
+  const hdrLen = TCP_HEADER_LEN + tcpOptionsLength(h.options);
   const pkt = new Uint8Array(HEADROOM + hdrLen + len);
   emitTcp(h, pkt, HEADROOM);
   if (len > 0) ep.sendBuf.peek(pkt, dataOff, len, HEADROOM + hdrLen);
@@ -80,6 +112,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     // Any segment carrying an ACK satisfies the delayed-ACK obligation (RFC 9293 §3.8.6.3).
     ep.unackedBytes = 0;
     ep.ackNow = false;
+    ep.lastAckSent = ep.rcvNxt;
     if (ep.delack.armed) t.scheduler.disarm(ep.delack);
   }
 }

@@ -1,7 +1,7 @@
 import { EndpointError } from '../stack/errno.js';
 import { TcpState } from './state.js';
 import { URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
-import { MAX_WINDOW, openedWindow, output, sendAck } from './output.js';
+import { maxWindow, openedWindow, output, sendAck } from './output.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 const EMPTY = new Uint8Array(0);
@@ -102,7 +102,7 @@ function windowUpdate(t: TcpLayer, ep: TcpEndpoint): void {
   const st = ep.state;
   if (!(st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) return;
   const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
-  if (2 * offered > Math.min(ep.recvBuf.capacity, MAX_WINDOW)) return;
+  if (2 * offered > Math.min(ep.recvBuf.capacity, maxWindow(ep))) return;
   const win = openedWindow(ep);
   if (win >= 0 && win >= 2 * offered) sendAck(t, ep);
 }

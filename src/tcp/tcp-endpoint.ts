@@ -165,6 +165,26 @@ export class TcpEndpoint {
   /** Duplicate ACKs seen at SND.UNA (for RFC 5681 §2 classification). */
   dupAcks = 0;
 
+  // ---- window scaling and timestamps (RFC 7323) ----
+  /** The shift our SYN offered (-1: no window scale option), and whether it offered timestamps. */
+  wsOffered = -1;
+  tsOffered = false;
+  /** Both SYNs carried a window scale option (RFC 7323 §2.2): the shifts below apply. */
+  wsOk = false;
+  /** Our shift (Rcv.Wind.Shift): the window field we send is the window >> rcvWscale. */
+  rcvWscale = 0;
+  /** The peer's shift (Snd.Wind.Shift): every window it sends after its SYN is << sndWscale. */
+  sndWscale = 0;
+  /** Both SYNs carried timestamps (RFC 7323 §3.2): every segment carries TSopt. */
+  tsOk = false;
+  /** TS.Recent (§4.3) and when it was last set (ms; for the 24-day PAWS rule, §5.5). */
+  tsRecent = 0;
+  tsRecentStamp = 0;
+  /** Random per-connection offset added to our millisecond clock for TSval (as Linux tsoffset). */
+  tsOffset = 0;
+  /** Last.ACK.sent (§4.3): RCV.NXT in the last ACK we sent. */
+  lastAckSent = 0;
+
   // ---- delayed ACK ----
   /** Bytes received since the last ACK we sent. */
   unackedBytes = 0;

@@ -20,6 +20,8 @@ import { NewReno } from './congestion/newreno.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { connectionInput, synSentInput } from './input.js';
 import { IsnGenerator } from './isn.js';
+import { initialWscale, negotiate } from './options.js';
+import type { Rng } from '../time/rng.js';
 import { armRto, output, sendAbortRst, sendAck, sendSyn } from './output.js';
 import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
@@ -55,9 +57,13 @@ export class TcpLayer implements ProtocolHandler {
   /** Scratch header and options for every segment built (one thread, no reentrancy). */
   readonly hdr: TcpHeader = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, options: {} };
   readonly noOptions: TcpOptions = {};
+  /** Scratch options of a segment carrying only timestamps (RFC 7323 §3.2). */
+  readonly tsOptions: TcpOptions = { timestamp: { value: 0, echo: 0 } };
   private readonly ipOpts = { src: 0, dst: 0, protocol: IP_PROTO_TCP, ttl: 64, tos: 0 };
   private readonly sample: CcSample = { nowMs: 0, sndUna: 0, sndMax: 0, flightSize: 0, ackedBytes: 0, rttMs: undefined, sackedBytes: 0, pipe: 0 };
   private readonly isn: IsnGenerator;
+  /** Draws each connection's TSval offset (RFC 7323 §5.4: a random clock start, as Linux). */
+  private readonly tsRng: Rng;
   /** ehash: every endpoint with a 4-tuple (SYN-SENT on), chained by hashNext. */
   private readonly conns = new Map<number, TcpEndpoint>();
   /** bhash: endpoints holding each local port (bound, listening, connected, TIME-WAIT). */
@@ -75,6 +81,7 @@ export class TcpLayer implements ProtocolHandler {
     this.scheduler = ip.scheduler;
     // RFC 6528: a secret key per host, drawn from the network's seeded generator.
     this.isn = new IsnGenerator(ip.rng.fork('tcp-isn'));
+    this.tsRng = ip.rng.fork('tcp-ts');
   }
 
   /** A fresh endpoint (socket(2)); it joins the tables at bind, listen or connect. */
@@ -271,6 +278,13 @@ export class TcpLayer implements ProtocolHandler {
     ep.iss = this.isn.isn(ep.localAddr, ep.localPort, addr, port, now);
     ep.sndUna = ep.iss;
     ep.sndNxt = ep.sndMax = ep.sndBufSeq = (ep.iss + 1) >>> 0;
+    // RFC 7323 §2.2, §3.2: our SYN offers what the tunables allow; the SYN-ACK decides.
+    const cfg = this.config;
+    ep.wsOffered = cfg.windowScaling ? initialWscale(cfg, ep.recvBuf.capacity) : -1;
+    ep.tsOffered = cfg.timestamps;
+    ep.wsOk = ep.tsOk = false;
+    ep.rcvWscale = ep.sndWscale = 0;
+    ep.tsOffset = this.tsRng.u32();
     ep.shutRead = false;
     ep.shutWrite = false;
     ep.finReceived = false;
@@ -484,6 +498,10 @@ export class TcpLayer implements ProtocolHandler {
     ch.parent = l;
     ch.advMss = this.routeMss(ch, route);
     this.negotiateMss(ch, seg.options.mss);
+    // RFC 7323 §2.2, §3.2: the SYN-ACK carries window scale and timestamps only if the SYN did.
+    const cfg = this.config;
+    ch.tsOffset = this.tsRng.u32();
+    negotiate(ch, seg.options, cfg.windowScaling ? initialWscale(cfg, ch.recvBuf.capacity) : -1, cfg.timestamps, this.scheduler.now());
     ch.irs = seg.seq;
     ch.rcvNxt = (seg.seq + 1) >>> 0;
     ch.rcvAdv = ch.rcvNxt;

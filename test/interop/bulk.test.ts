@@ -88,7 +88,18 @@ async function linuxSink(address: string, port: number, label: string): Promise<
 test('Linux nc -N round-trips 10 MiB through sockstack echo, bytes identical', { timeout: 120_000 }, async (t) => {
   if (!requireInterop(t)) return;
   const s = attachLibraryStack(fx.ns);
-  fx.expectCapture(s.pcapFile, 'tcp.flags.syn == 1 && tcp.flags.ack == 1', 'tcp.flags.fin == 1', 'tcp.len > 1000');
+  fx.expectCapture(
+    s.pcapFile,
+    'tcp.flags.syn == 1 && tcp.flags.ack == 1',
+    'tcp.flags.fin == 1',
+    'tcp.len > 1000',
+    // RFC 7323 negotiated with Linux: sockstack's SYN-ACK carries a window scale and a timestamp,
+    // data segments carry timestamps both ways, and windows beyond 64 KiB are advertised scaled.
+    'tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.options.wscale.shift > 0 && tcp.options.timestamp.tsval > 0',
+    `ip.src == ${s.stackIp} && tcp.len > 1000 && tcp.options.timestamp.tsecr > 0`,
+    `ip.src == ${s.kernelIp} && tcp.len > 1000 && tcp.options.timestamp.tsecr > 0`,
+    `ip.src == ${s.stackIp} && tcp.window_size > 65535`,
+  );
   await roundTripThroughEcho(t, s, 'clean', 100_000);
 });
 

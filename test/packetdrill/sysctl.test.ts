@@ -38,8 +38,8 @@ const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: strin
   'net.ipv4.tcp_sack': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_dsack': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_fack': { ok: '0', expect: {}, bad: '1' },
-  'net.ipv4.tcp_timestamps': { ok: '0', expect: {}, bad: '1' },
-  'net.ipv4.tcp_window_scaling': { ok: '0', expect: {}, bad: '1' },
+  'net.ipv4.tcp_timestamps': { ok: '0', expect: { timestamps: false }, bad: '2' },
+  'net.ipv4.tcp_window_scaling': { ok: '0', expect: { windowScaling: false }, bad: '2' },
   'net.ipv4.tcp_ecn': { ok: '0', expect: {}, bad: '2' },
   'net.ipv4.tcp_mtu_probing': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_base_mss': { ok: '1024', expect: {}, bad: 'big' },
@@ -81,7 +81,7 @@ const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: strin
   'net.inet.tcp.mssdflt': { ok: '1220', expect: { defaultMss: 1220 }, bad: '20' },
   'net.inet.tcp.recvspace': { ok: '32768', expect: { rcvBuf: 32768 }, bad: '0' },
   'net.inet.tcp.sendspace': { ok: '16384', expect: { sndBuf: 16384 }, bad: '0' },
-  'net.inet.tcp.rfc1323': { ok: '0', expect: {}, bad: '1' },
+  'net.inet.tcp.rfc1323': { ok: '1', expect: {}, bad: '0' },
   'net.inet.tcp.sack.enable': { ok: '0', expect: {}, bad: '1' },
   'net.inet.tcp.ecn.enable': { ok: '0', expect: {}, bad: '2' },
   'net.inet.tcp.syncookies': { ok: '0', expect: {}, bad: '1' },
@@ -120,6 +120,16 @@ for (const [key, c] of Object.entries(CASES)) {
     assert.deepEqual(h.tcp.config, before, 'a refused value changes nothing');
   });
 }
+
+test('tcp_window_scaling and tcp_timestamps take 1 back after 0', () => {
+  const h = fakeHost();
+  assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_window_scaling=0 net.ipv4.tcp_timestamps=0'), 'ok');
+  assert.equal(h.tcp.config.windowScaling, false);
+  assert.equal(h.tcp.config.timestamps, false);
+  assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_timestamps=1'), 'ok');
+  assert.equal(h.tcp.config.windowScaling, true);
+  assert.equal(h.tcp.config.timestamps, true);
+});
 
 test('command forms: -q, -w, combined flags, several settings, ; and &&, slashes, procfs echo', () => {
   const h = fakeHost();
@@ -163,8 +173,8 @@ test('quoting, arithmetic and output to /dev/null, as in Linux selftests', () =>
 test('lines that are not sysctls it can honour are reported, naming the key or construct', () => {
   const h = fakeHost();
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_sack=1'), 'net.ipv4.tcp_sack', 'SACK');
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_timestamps=1'), 'net.ipv4.tcp_timestamps', 'timestamps');
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_window_scaling=1'), 'net.ipv4.tcp_window_scaling');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_timestamps=2'), 'net.ipv4.tcp_timestamps', '0 or 1');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_window_scaling=2'), 'net.ipv4.tcp_window_scaling');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syncookies=1'), 'net.ipv4.tcp_syncookies', 'SYN cookies');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_foo=1'), 'net.ipv4.tcp_foo');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_congestion_control=cubic'), 'net.ipv4.tcp_congestion_control', 'NewReno');
@@ -225,6 +235,8 @@ test('profiles: linux is the defaults, freebsd is tcp(4)\'s, and each replaces e
   assert.equal(f.rcvBuf, 65_536);
   assert.equal(f.sndBuf, 32_768);
   assert.equal(f.somaxconn, 128);
+  assert.equal(f.rcvBufMax, 2_097_152, 'sb_max: FreeBSD offers window scale 6');
+  assert.equal(f.windowScaling && f.timestamps, true, 'net.inet.tcp.rfc1323 = 1');
   const h = fakeHost();
   assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=1'), 'ok');
   applyProfile(h, 'freebsd');

@@ -73,7 +73,7 @@ describe('TCP connect and accept', () => {
       assert.equal(peer.address, '127.0.0.1');
       assert.deepEqual(C.getsockname(c), peer);
       assert.deepEqual(C.getpeername(c), { address: '127.0.0.1', port: 7001 });
-      assert.equal(C.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG), 65495, 'loopback MTU 65536 - 40');
+      assert.equal(C.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG), 65495 - 12, 'loopback MTU 65536 - 40, less the 12 bytes of TSopt (RFC 7323, as Linux)');
       const big = pattern(300_000, 3);
       const sending = C.send(c, big);
       sameBytes(await readN(S, s, big.length), big, 'loopback bulk');
@@ -602,8 +602,9 @@ describe('TCP data calls', () => {
     });
   });
 
-  it('TCP_MAXSEG: 536 before connecting, the negotiated MSS after (1460 on a 1500 link, 536 on a 576 link); TCP_INFO agrees', async () => {
-    for (const [mtu, mss] of [[1500, 1460], [576, 536]] as const) {
+  it('TCP_MAXSEG: 536 before connecting, the negotiated MSS less TSopt after (1448 on a 1500 link, 524 on a 576 link); TCP_INFO agrees', async () => {
+    // Timestamps are agreed (RFC 7323 §3.2): 12 bytes of every segment go to TSopt, as in Linux.
+    for (const [mtu, mss] of [[1500, 1448], [576, 524]] as const) {
       const { net, a, b } = tcpPair(7, { mtu });
       await net.run(async () => {
         const A = a.sockets;
@@ -745,10 +746,11 @@ describe('TCP close', () => {
         const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7067);
         // RTT ~0 so far (RTO at its 200 ms floor); now each way takes 500 ms.
         net.segment().setImpairments({ latency: 500 });
-        await a.sockets.send(c, new Uint8Array(2920));
+        // Two full segments (MSS 1460 less the 12 bytes of TSopt).
+        await a.sockets.send(c, new Uint8Array(2896));
         await net.sleep(700); // b holds both segments since 500 ms; a's RTO fired at 200 and 600 ms
         assert.ok(a.counters.tcp.retransSegs >= 1);
-        assert.equal((await b.sockets.recv(s, 10_000, MSG_DONTWAIT)).length, 2920);
+        assert.equal((await b.sockets.recv(s, 10_000, MSG_DONTWAIT)).length, 2896);
         a.sockets.setsockopt(c, SOL_SOCKET, SO_LINGER, { l_onoff: 1, l_linger: 0 });
         const t0 = net.now();
         await a.sockets.close(c);
