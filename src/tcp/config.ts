@@ -67,6 +67,12 @@ export interface TcpConfig {
    * scale is chosen so that this window fits the 16-bit field (tcp_select_initial_window).
    */
   rcvBufMax: number;
+  /** RFC 2018: offer and accept selective acknowledgements (tcp_sack, on in Linux). */
+  sack: boolean;
+  /** RFC 2883: report duplicate segments in the first SACK block (tcp_dsack, on in Linux). */
+  dsack: boolean;
+  /** The congestion control of new sockets, a registry name (tcp_congestion_control; Linux: cubic). */
+  congestionControl: string;
 }
 
 export function defaultTcpConfig(): TcpConfig {
@@ -99,5 +105,8 @@ export function defaultTcpConfig(): TcpConfig {
     windowScaling: true,
     timestamps: true,
     rcvBufMax: 6_291_456,
+    sack: true,
+    dsack: true,
+    congestionControl: 'reno',
   };
 }

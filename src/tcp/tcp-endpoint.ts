@@ -159,6 +159,8 @@ export class TcpEndpoint {
   // ---- RTT and congestion ----
   readonly rtt: RttEstimator;
   cc: CongestionControl | null = null;
+  /** The congestion control this socket uses once connected (TCP_CONGESTION; a registry name). */
+  ccName: string;
   /** Sequence number being timed for an RTT sample (Karn: cleared by a retransmission), or -1. */
   rttSeq = -1;
   rttStart = 0;
@@ -201,6 +203,7 @@ export class TcpEndpoint {
     this.keepIdleS = cfg.keepIdleS;
     this.keepIntvlS = cfg.keepIntvlS;
     this.keepCnt = cfg.keepCnt;
+    this.ccName = cfg.congestionControl;
     this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs, slopMs: cfg.rtoSlopMs });
     this.rtx = new Timer(() => onRtx(this), true);
     this.delack = new Timer(() => onDelack(this), true);

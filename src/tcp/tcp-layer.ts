@@ -15,7 +15,8 @@ import {
   TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_RST, TCP_SYN, emitTcp, fillTcpChecksum, parseTcp,
   type TcpHeader, type TcpOptions, type TcpRepr,
 } from '../wire/tcp.js';
-import type { CcSample } from './congestion/congestion-control.js';
+import type { CcSample, CongestionControl } from './congestion/congestion-control.js';
+import { congestionControlFactory } from './congestion/registry.js';
 import { NewReno } from './congestion/newreno.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { connectionInput, synSentInput } from './input.js';
@@ -329,7 +330,7 @@ export class TcpLayer implements ProtocolHandler {
       case TcpState.SYN_RECEIVED:
         // RFC 9293 CLOSE in SYN-RECEIVED with nothing queued: FIN now, FIN-WAIT-1 (Linux tcp_close_state).
         ep.finQueued = true;
-        ep.cc ??= new NewReno(ep.sndMss);
+        ep.cc ??= this.createCc(ep);
         this.setState(ep, TcpState.FIN_WAIT_1);
         break;
       case TcpState.SYN_SENT:
@@ -485,6 +486,7 @@ export class TcpLayer implements ProtocolHandler {
     ch.keepCnt = l.keepCnt;
     ch.userTimeoutMs = l.userTimeoutMs;
     ch.userMss = l.userMss;
+    ch.ccName = l.ccName;
     ch.oobInline = l.oobInline;
     ch.ttl = l.ttl;
     ch.tos = l.tos;
@@ -606,7 +608,7 @@ export class TcpLayer implements ProtocolHandler {
       l.acceptQueue.push(ep);
       this.counters.passiveOpens++;
     }
-    ep.cc = new NewReno(ep.sndMss);
+    ep.cc = this.createCc(ep);
     ep.wasConnected = true;
     ep.retransmits = 0;
     ep.rtxMode = RTX_NONE;
@@ -740,6 +742,12 @@ export class TcpLayer implements ProtocolHandler {
     this.challengeCount++;
     this.counters.extTCPChallengeACK++;
     sendAck(this, ep);
+  }
+
+  /** The connection's congestion control, by the name TCP_CONGESTION or the config chose. */
+  createCc(ep: TcpEndpoint): CongestionControl {
+    const f = congestionControlFactory(ep.ccName) ?? congestionControlFactory(this.config.congestionControl);
+    return f ? f(ep.sndMss) : new NewReno(ep.sndMss);
   }
 
   /** The reusable congestion-control sample, filled with the connection's figures now. */
