@@ -195,6 +195,10 @@ export class TcpEndpoint {
   /** Largest segment the peer has sent us (Linux rcv_mss), for "full-sized". */
   rcvMss = 536;
 
+  // ---- path MTU (helper "pmtu" owns this block) ----
+  /** The path MTU the send MSS follows (RFC 1191), bytes; 0 = not yet known (the route's MTU). */
+  pmtu = 0;
+
   readonly wait = new WaitQueue();
 
   constructor(cfg: TcpConfig, onRtx: (ep: TcpEndpoint) => void, onDelack: (ep: TcpEndpoint) => void, onSlow: (ep: TcpEndpoint) => void) {
