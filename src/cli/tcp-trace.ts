@@ -77,7 +77,11 @@ export function traceTcp(
     if (o.sackPermitted) opts.push('sackOK');
     if (o.timestamp) opts.push(`TS val ${o.timestamp.value} ecr ${o.timestamp.echo}`);
     if (o.windowScale !== undefined) opts.push(`wscale ${o.windowScale}`);
-    if (o.sack) opts.push(`sack ${o.sack.length}`);
+    // tcpdump's form: the count, then the blocks, relative like the ACK number they extend.
+    if (o.sack) {
+      const b = isn.get(rev);
+      opts.push(`sack ${o.sack.length} ${o.sack.map(([l, r]) => `{${rel(l, b)}:${rel(r, b)}}`).join('')}`);
+    }
     if (opts.length) parts.push(`options [${opts.join(',')}]`);
     parts.push(`length ${len}`);
     return `${src} > ${dst}: ${parts.join(', ')}`;

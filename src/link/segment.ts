@@ -47,6 +47,13 @@ export const DEFAULT_IMPAIRMENTS: Readonly<Impairments> = Object.freeze({
   mtu: 1500,
 });
 
+/**
+ * The impairments one port may set for the frames it transmits (its egress direction), over
+ * the segment's: a one-way lossy or reordering path, an asymmetric rate. The MTU stays the
+ * segment's (a switch has one).
+ */
+export type PortImpairments = Omit<Impairments, 'mtu'>;
+
 /** Options of a segment that are properties of its ports rather than per-frame impairments. */
 export interface SegmentOptions {
   /** Ports offload UDP/TCP checksums (like Linux loopback); see SegmentPort.checksumOffload. Default false. */
@@ -92,6 +99,23 @@ const ETH_HEADER = 14;
 const NO_FRAME = new Uint8Array(0);
 const PROBABILITIES = ['loss', 'duplicate', 'reorder'] as const;
 
+/** Throws a RangeError unless every key of `partial` is a known impairment with a valid value. */
+function checkImpairments(partial: Partial<Impairments>, allowMtu: boolean): void {
+  for (const key of Object.keys(partial) as Array<keyof Impairments>) {
+    const v = partial[key];
+    if (v === undefined) continue;
+    if (!(key in DEFAULT_IMPAIRMENTS) || (key === 'mtu' && !allowMtu)) {
+      throw new RangeError(key === 'mtu' ? 'the MTU is the segment\'s, not a port\'s' : `unknown impairment '${key}'`);
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RangeError(`impairment ${key} must be a finite number >= 0, got ${String(v)}`);
+    }
+    if ((PROBABILITIES as readonly string[]).includes(key) && v > 1) {
+      throw new RangeError(`impairment ${key} is a probability, got ${v}`);
+    }
+  }
+}
+
 /** A 48-bit MAC at `off` as an exact float key (numeric keys, DESIGN principle 5). */
 function macKey(f: Uint8Array, off: number): number {
   const hi = (f[off]! << 8) | f[off + 1]!;
@@ -125,6 +149,8 @@ export class SegmentPort implements NetDevice {
   /** @internal */ qLen: number[] = [];
   /** @internal */ qHead = 0;
   /** @internal */ qBytes = 0;
+  /** @internal what this port set with setImpairments */ overrides: Partial<PortImpairments> = {};
+  /** @internal the impairments of frames this port transmits: the segment's with the overrides */ imp: Impairments;
 
   /** @internal use Segment.attach */
   constructor(
@@ -133,6 +159,41 @@ export class SegmentPort implements NetDevice {
     mac: Uint8Array,
   ) {
     this.mac = mac.slice();
+    this.imp = { ...segment.impairments };
+  }
+
+  /**
+   * The impairments applied to frames this port transmits: the segment's, except where
+   * setImpairments() gave the port its own.
+   */
+  get impairments(): Readonly<Impairments> {
+    return this.imp;
+  }
+
+  /**
+   * Gives this port's egress direction impairments of its own, over the segment's (which it
+   * keeps following for every key not set here): `port.setImpairments({ loss: 0.01 })` loses
+   * 1% of what this port sends and nothing of what it receives. Cumulative; frames already in
+   * flight keep their schedule. `clearImpairments()` returns to the segment's.
+   */
+  setImpairments(partial: Partial<PortImpairments>): void {
+    checkImpairments(partial, false);
+    for (const key of Object.keys(partial) as Array<keyof PortImpairments>) {
+      const v = partial[key];
+      if (v !== undefined) this.overrides[key] = v;
+    }
+    this.refresh();
+  }
+
+  /** Drops the port's own impairments: its frames follow the segment's again. */
+  clearImpairments(): void {
+    this.overrides = {};
+    this.refresh();
+  }
+
+  /** @internal recomputes `imp` after the segment's or the port's impairments changed */
+  refresh(): void {
+    Object.assign(this.imp, this.segment.impairments, this.overrides);
   }
 
   get mtu(): number {
@@ -187,7 +248,8 @@ export class SegmentPort implements NetDevice {
 /**
  * An in-memory Ethernet segment: a learning switch (IEEE 802.1D-style: learn source
  * addresses, forward known unicast to one port, flood the rest, never back to the sender)
- * with netem-like impairments. Delivery always happens in a scheduler timer, never inside
+ * with netem-like impairments (the segment's, or a port's own for what it transmits: see
+ * SegmentPort.setImpairments). Delivery always happens in a scheduler timer, never inside
  * `transmit`, even with zero latency.
  */
 export class Segment {
@@ -236,21 +298,12 @@ export class Segment {
 
   /** Changes impairments at run time; frames already in flight keep their schedule. */
   setImpairments(partial: Partial<Impairments>): void {
-    for (const key of Object.keys(partial) as Array<keyof Impairments>) {
-      const v = partial[key];
-      if (v === undefined) continue;
-      if (!(key in DEFAULT_IMPAIRMENTS)) throw new RangeError(`unknown impairment '${key}'`);
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new RangeError(`impairment ${key} must be a finite number >= 0, got ${String(v)}`);
-      }
-      if ((PROBABILITIES as readonly string[]).includes(key) && v > 1) {
-        throw new RangeError(`impairment ${key} is a probability, got ${v}`);
-      }
-    }
+    checkImpairments(partial, true);
     for (const key of Object.keys(partial) as Array<keyof Impairments>) {
       const v = partial[key];
       if (v !== undefined) this.imp[key] = v;
     }
+    for (const p of this.portList) p.refresh();
   }
 
   get ports(): readonly SegmentPort[] {
@@ -319,8 +372,8 @@ export class Segment {
       pc.txDropped++;
       return;
     }
-    const imp = this.imp;
-    if (frame.length - ETH_HEADER > imp.mtu) {
+    const imp = port.imp;
+    if (frame.length - ETH_HEADER > this.imp.mtu) {
       c.dropMtu++;
       pc.txDropped++;
       return;
@@ -345,7 +398,7 @@ export class Segment {
 
   /** Queues one frame at the port's rate limiter and schedules its arrival. */
   private send(port: SegmentPort, frame: Uint8Array, now: number): void {
-    const imp = this.imp;
+    const imp = port.imp;
     const departure = this.serialize(port, frame.length, now);
     if (departure < 0) {
       this.counters.dropQueue++;
@@ -378,7 +431,7 @@ export class Segment {
    * for a tail drop. Frames keep FIFO order even after the rate is changed.
    */
   private serialize(port: SegmentPort, len: number, now: number): number {
-    const rate = this.imp.rate;
+    const rate = port.imp.rate;
     // Retire frames that finished serializing.
     const qf = port.qFinish;
     let h = port.qHead;
@@ -395,7 +448,7 @@ export class Segment {
     port.qHead = h;
     const start = port.busyUntil > now ? port.busyUntil : now;
     if (rate <= 0) return start;
-    if (port.qBytes > 0 && port.qBytes + len > this.imp.queueLimit) return -1;
+    if (port.qBytes > 0 && port.qBytes + len > port.imp.queueLimit) return -1;
     const finish = start + (len * 8000) / rate; // ms
     port.busyUntil = finish;
     qf.push(finish);

@@ -3,12 +3,13 @@
  * tunables (host.tcp.config), and the Linux and FreeBSD default profiles.
  *
  * Honesty rule: a line runs only when every command in it is a sysctl setting sockstack can
- * honour exactly. A key it does not know, a value it cannot honour (tcp_sack=1 while SACK is not
+ * honour exactly. A key it does not know, a value it cannot honour (tcp_ecn=1 while ECN is not
  * implemented), any other program, variable or redirection gives `{ unsupported: reason }`, and
  * then nothing at all is applied. A key is accepted without effect only when its value cannot
  * change what a script sees from sockstack (each such decision is written in its description).
  */
 import { defaultTcpConfig, type TcpConfig } from '../tcp/config.js';
+import { availableCongestionControls } from '../tcp/congestion/registry.js';
 
 /** Anything with a TCP layer: a sim Host, or a test double. */
 export interface TunableHost {
@@ -20,6 +21,8 @@ export type SysctlResult = 'ok' | { unsupported: string };
 export interface SysctlEntry {
   /** The TcpConfig field the key sets; null when the key is accepted without effect. */
   readonly field: keyof TcpConfig | null;
+  /** Further fields the key sets (tcp_rmem: the default and the maximum). */
+  readonly alsoSets?: ReadonlyArray<keyof TcpConfig>;
   /** What the key means here (for generated docs). */
   readonly description: string;
   /** The values accepted, in words (for generated docs). */
@@ -73,16 +76,35 @@ function flag(field: keyof TcpConfig, description: string): SysctlEntry {
   };
 }
 
-/** `min default max` (tcp_rmem / tcp_wmem): the middle value is the default buffer size. */
-function triple(field: keyof TcpConfig, description: string): SysctlEntry {
+/**
+ * `min default max` (tcp_rmem / tcp_wmem): the middle value is the default buffer size, the
+ * last the most auto-tuning grows a buffer to (`maxField`).
+ */
+function triple(field: keyof TcpConfig, maxField: keyof TcpConfig, description: string): SysctlEntry {
   return {
     field,
+    alsoSets: [maxField],
     description,
-    accepts: "three integers 'min default max' (default 1..2147483647 is used)",
+    accepts: "three integers 'min default max' (default and max are used)",
     parse(v) {
       const parts = v.trim().split(/\s+/).map(parseIntValue);
       if (parts.length !== 3 || parts.some((p) => p === null || p < 1)) return `invalid value '${v}' (expected 'min default max')`;
-      return { [field]: parts[1]! } as Partial<TcpConfig>;
+      if (parts[2]! < parts[1]!) return `invalid value '${v}' (max below default)`;
+      return { [field]: parts[1]!, [maxField]: parts[2]! } as Partial<TcpConfig>;
+    },
+  };
+}
+
+/** An integer key mapped onto a config value by `map` (bit masks, modes, page counts). */
+function mapped(field: keyof TcpConfig, min: number, max: number, description: string, map: (n: number) => Partial<TcpConfig>): SysctlEntry {
+  return {
+    field,
+    description,
+    accepts: `${min}..${max}`,
+    parse(v) {
+      const n = parseIntValue(v);
+      if (n === null || n < min || n > max) return `invalid value '${v}' (expected ${min}..${max})`;
+      return map(n);
     },
   };
 }
@@ -111,17 +133,33 @@ function noEffect(description: string, why: string): SysctlEntry {
   };
 }
 
-/** A key taking a name (congestion control): only `name` is what sockstack does. */
-function named(name: string, description: string, why: string): SysctlEntry {
+/**
+ * A key taking a congestion control name: any registered one (availableCongestionControls()),
+ * or the system's own spelling of one (`aliases`, e.g. FreeBSD's 'newreno').
+ */
+function congestionControl(description: string, aliases: Readonly<Record<string, string>> = {}): SysctlEntry {
+  const names = (): string[] => [...Object.keys(aliases), ...availableCongestionControls().filter((n) => !Object.values(aliases).includes(n))];
   return {
-    field: null,
-    description: `${description} Only '${name}': ${why}.`,
-    accepts: `'${name}'`,
-    parse: (v) => (v.trim() === name ? {} : `value '${v.trim()}' cannot be honoured: ${why}`),
+    field: 'congestionControl',
+    description,
+    accepts: names().map((n) => `'${n}'`).join(', '),
+    parse(v) {
+      const name = v.trim();
+      if (!names().includes(name)) return `no congestion control '${name}' (available: ${names().join(' ')})`;
+      return { congestionControl: Object.hasOwn(aliases, name) ? aliases[name]! : name };
+    },
   };
 }
 
-const NO_SACK = 'SACK (RFC 2018) is not implemented yet';
+/** A key that can only be read (a value computed by the system). */
+function readOnly(description: string): SysctlEntry {
+  return {
+    field: null,
+    description: `${description} Read-only: it can be read, not set.`,
+    accepts: '(read-only)',
+    parse: () => 'read-only key (Linux refuses writes with EPERM)',
+  };
+}
 
 /**
  * Every sysctl sockstack maps: Linux names (net.ipv4.*, net.core.*), FreeBSD names
@@ -138,28 +176,40 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'net.ipv4.tcp_keepalive_time': int('keepIdleS', 1, 32767, 'Idle time before the first keepalive probe (default for new sockets).', ' s'),
   'net.ipv4.tcp_keepalive_intvl': int('keepIntvlS', 1, 32767, 'Interval between keepalive probes (default for new sockets).', ' s'),
   'net.ipv4.tcp_keepalive_probes': int('keepCnt', 1, 127, 'Unanswered keepalive probes before the connection fails (default for new sockets).'),
-  'net.ipv4.tcp_rmem': triple('rcvBuf', 'Receive buffer sizes; the default (middle value) is SO_RCVBUF of new sockets and bounds the window. sockstack uses the whole buffer for data (Linux about half).'),
-  'net.ipv4.tcp_wmem': triple('sndBuf', 'Send buffer sizes; the default (middle value) is SO_SNDBUF of new sockets (no auto-tuning).'),
+  'net.ipv4.tcp_rmem': triple('rcvBuf', 'rcvBufMax', 'Receive buffer sizes: the default (middle value) is SO_RCVBUF of new sockets, the maximum what auto-tuning grows one to (and what the window scale is chosen for). sockstack uses the whole buffer for data (Linux about half).'),
+  'net.ipv4.tcp_wmem': triple('sndBuf', 'sndBufMax', 'Send buffer sizes: the default (middle value) is SO_SNDBUF of new sockets, the maximum what auto-tuning grows one to.'),
   'net.ipv4.tcp_rto_min_us': int('rtoMinMs', 1, INT_MAX, 'Lower bound of the RTO (Linux 6.11+).', ' us', US_TO_MS),
   'net.ipv4.tcp_rto_max_ms': int('rtoMaxMs', 1000, 120_000, 'Upper bound of the RTO (Linux 6.15+).', ' ms'),
   'net.ipv4.tcp_slow_start_after_idle': flag('slowStartAfterIdle', 'RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.'),
   'net.core.somaxconn': int('somaxconn', 0, INT_MAX, 'Largest listen() backlog.'),
-  'net.ipv4.tcp_sack': only([0], 'Selective acknowledgements.', NO_SACK),
-  'net.ipv4.tcp_dsack': only([0], 'Duplicate SACKs (RFC 2883).', NO_SACK),
-  'net.ipv4.tcp_fack': only([0], 'Forward acknowledgement.', NO_SACK),
+  'net.ipv4.tcp_sack': flag('sack', 'Selective acknowledgements (RFC 2018): offered in SYNs and used when the peer agrees, with RFC 6675 loss recovery.'),
+  'net.ipv4.tcp_dsack': flag('dsack', 'Duplicate SACKs (RFC 2883): report segments received twice in the first SACK block.'),
+  'net.ipv4.tcp_fack': only([0], 'Forward acknowledgement.', 'FACK is not implemented (Linux removed it in 4.15)'),
   'net.ipv4.tcp_timestamps': flag('timestamps', 'TCP timestamps (RFC 7323 §3): offered in SYNs and used when the peer agrees (RTT measurement, PAWS).'),
   'net.ipv4.tcp_window_scaling': flag('windowScaling', 'Window scaling (RFC 7323 §2): offered in SYNs and used when the peer agrees.'),
   'net.ipv4.tcp_ecn': only([0], 'Explicit congestion notification (RFC 3168).', 'ECN is not implemented (2, answering ECN-setup SYNs, would change the SYN-ACK)'),
-  'net.ipv4.tcp_mtu_probing': only([0], 'Packetization-layer path MTU discovery (RFC 4821).', 'MTU probing is not implemented'),
-  'net.ipv4.tcp_base_mss': noEffect('Starting MSS of MTU probing.', 'it is used only while tcp_mtu_probing is on, which sockstack rejects'),
+  'net.ipv4.tcp_mtu_probing': int('mtuProbing', 0, 2, 'Packetization-layer path MTU discovery (RFC 4821): 0 off, 1 after an ICMP black hole is detected, 2 always.'),
+  'net.ipv4.tcp_base_mss': int('baseMss', 48, 65535, 'The MSS MTU probing falls back to and searches from.'),
+  'net.ipv4.tcp_mtu_probe_floor': int('mtuProbeFloor', 48, 65535, 'The smallest MSS black-hole detection may fall to.'),
+  'net.ipv4.tcp_probe_interval': int('probeIntervalMs', 1, INT_MAX / 1000, 'How often MTU probing searches upwards again.', ' s', SEC_TO_MS),
   'net.ipv4.tcp_syncookies': only([0], 'SYN cookies.', 'SYN cookies are not implemented: a full SYN queue drops SYNs (Linux 1 would send cookies then)'),
   'net.ipv4.tcp_tw_reuse': only([0, 2], 'Reusing TIME-WAIT ports for new outgoing connections.', 'TIME-WAIT reuse is not implemented (2 reuses only for loopback traffic, which a packetdrill peer never is)'),
   'net.ipv4.tcp_tw_recycle': only([0], 'Fast TIME-WAIT recycling (removed in Linux 4.12).', 'not implemented'),
   'net.ipv4.tcp_fastopen': only([0], 'TCP Fast Open (RFC 7413).', 'Fast Open is not implemented'),
-  'net.ipv4.tcp_moderate_rcvbuf': only([0], 'Receive buffer auto-tuning.', 'buffers are not auto-tuned'),
+  'net.ipv4.tcp_moderate_rcvbuf': flag('moderateRcvBuf', 'Receive buffer auto-tuning (dynamic right-sizing) for sockets without SO_RCVBUF.'),
+  'net.ipv4.tcp_mem': {
+    field: 'memLimit',
+    description: "Pages of buffer growth auto-tuning may add over all TCP sockets of the host (the middle, 'pressure', value; sockstack bounds the growth, not all TCP memory).",
+    accepts: "three integers 'low pressure high' in 4 KiB pages",
+    parse(v) {
+      const parts = v.trim().split(/\s+/).map(parseIntValue);
+      if (parts.length !== 3 || parts.some((p) => p === null || p < 0)) return `invalid value '${v}' (expected 'low pressure high')`;
+      return { memLimit: parts[1]! * 4096 };
+    },
+  },
   'net.ipv4.tcp_frto': only([0], 'F-RTO (RFC 5682).', 'F-RTO is not implemented'),
-  'net.ipv4.tcp_recovery': only([0], 'RACK loss detection.', 'RACK is not implemented'),
-  'net.ipv4.tcp_early_retrans': only([0], 'Early retransmit and tail loss probes.', 'TLP and early retransmit are not implemented'),
+  'net.ipv4.tcp_recovery': mapped('rack', 0, 7, 'Loss detection: bit 1 turns on RACK (RFC 8985) for SACK connections (off: RFC 6675 DupThresh); the other bits have no effect.', (n) => ({ rack: (n & 1) !== 0 })),
+  'net.ipv4.tcp_early_retrans': mapped('tlp', 0, 4, 'Tail loss probes (RFC 8985 §7): on with 3 (the default) or 4, off with 0-2.', (n) => ({ tlp: n >= 3 })),
   'net.ipv4.tcp_reordering': only([3], 'Initial duplicate-ACK threshold.', 'the fast-retransmit threshold is fixed at 3 (RFC 5681 §3.2)'),
   'net.ipv4.tcp_abort_on_overflow': only([0], 'RST instead of drop when the accept queue is full.', 'sockstack drops the ACK and retransmits the SYN-ACK, as Linux with 0'),
   'net.ipv4.tcp_rfc1337': only([0], 'RFC 1337 TIME-WAIT assassination hazard protection.', 'an RST ends TIME-WAIT, as Linux with 0'),
@@ -176,7 +226,8 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'net.ipv4.tcp_tso_rtt_log': noEffect('TSO burst sizing by RTT.', 'sockstack does no TSO/GSO'),
   'net.ipv4.tcp_pacing_ss_ratio': noEffect('Pacing rate in slow start.', 'sockstack does not pace (nor does Linux without fq or BBR)'),
   'net.ipv4.tcp_pacing_ca_ratio': noEffect('Pacing rate in congestion avoidance.', 'sockstack does not pace (nor does Linux without fq or BBR)'),
-  'net.ipv4.tcp_congestion_control': named('reno', 'Congestion control.', 'sockstack implements NewReno only'),
+  'net.ipv4.tcp_congestion_control': congestionControl('Congestion control of new sockets (TCP_CONGESTION chooses per socket): cubic (RFC 9438 with HyStart++, the default as on Linux) or reno (NewReno, RFC 5681 / RFC 6582).'),
+  'net.ipv4.tcp_available_congestion_control': readOnly('The congestion controls TCP_CONGESTION and tcp_congestion_control choose from.'),
   // ---- FreeBSD (times in milliseconds, as its sysctl(8) shows them) ----
   'net.inet.tcp.delayed_ack': flag('delayedAck', 'Delay ACKs (off: every segment is ACKed at once).'),
   'net.inet.tcp.delacktime': int('delayedAckMs', 1, 500, 'Delayed-ACK timeout.', ' ms'),
@@ -191,11 +242,14 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'net.inet.tcp.mssdflt': int('defaultMss', 48, 65535, 'MSS assumed when the peer sends no MSS option.'),
   'net.inet.tcp.recvspace': int('rcvBuf', 1, INT_MAX, 'Default receive buffer (SO_RCVBUF).'),
   'net.inet.tcp.sendspace': int('sndBuf', 1, INT_MAX, 'Default send buffer (SO_SNDBUF).'),
+  'net.inet.tcp.recvbuf_auto': flag('moderateRcvBuf', 'Receive buffer auto-tuning.'),
+  'net.inet.tcp.recvbuf_max': int('rcvBufMax', 1, INT_MAX, 'The most receive-buffer auto-tuning grows a socket to.'),
+  'net.inet.tcp.sendbuf_max': int('sndBufMax', 1, INT_MAX, 'The most send-buffer auto-tuning grows a socket to.'),
   'net.inet.tcp.rfc1323': only([1], 'Window scaling and timestamps (RFC 7323).', 'both are on (turn them off one by one with net.ipv4.tcp_window_scaling and net.ipv4.tcp_timestamps)'),
-  'net.inet.tcp.sack.enable': only([0], 'Selective acknowledgements.', NO_SACK),
+  'net.inet.tcp.sack.enable': flag('sack', 'Selective acknowledgements (RFC 2018).'),
   'net.inet.tcp.ecn.enable': only([0], 'Explicit congestion notification.', 'ECN is not implemented'),
   'net.inet.tcp.syncookies': only([0], 'SYN cookies.', 'SYN cookies are not implemented'),
-  'net.inet.tcp.cc.algorithm': named('newreno', 'Congestion control.', 'sockstack implements NewReno only'),
+  'net.inet.tcp.cc.algorithm': congestionControl('Congestion control of new sockets (FreeBSD calls NewReno newreno).', { newreno: 'reno' }),
   'kern.ipc.soacceptqueue': int('somaxconn', 0, 65535, 'Largest listen() backlog.'),
   'kern.ipc.somaxconn': int('somaxconn', 0, 65535, 'Largest listen() backlog (old name of kern.ipc.soacceptqueue).'),
   // ---- sockstack's own (neither system has a sysctl for these) ----

@@ -5,9 +5,14 @@ import type { Transports } from './socket-api.js';
 import * as C from './constants.js';
 import { getTcpOption, setTcpOption } from './tcp-options.js';
 import { TcpState } from '../tcp/state.js';
+import { RCVBUF_LOCK, SNDBUF_LOCK, autotuneLock } from '../tcp/autotune.js';
+import { POLLOUT } from '../stack/events.js';
 
-/** Int options are numbers; struct options are plain objects keyed by their C field names. */
-export type OptionValue = number | boolean | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number } | TcpInfo;
+/**
+ * Int options are numbers; struct options are plain objects keyed by their C field names; name
+ * options (TCP_CONGESTION, a char buffer in C) are strings, or bytes when set.
+ */
+export type OptionValue = number | boolean | string | Uint8Array | { l_onoff: number; l_linger: number } | { tv_sec: number; tv_usec: number } | TcpInfo;
 
 /** TCP_INFO: a subset of Linux's struct tcp_info (times in microseconds, as Linux reports them). */
 export interface TcpInfo {
@@ -29,6 +34,22 @@ export interface TcpInfo {
   /** The peer's window shift and ours (0 without window scaling). */
   tcpi_snd_wscale: number;
   tcpi_rcv_wscale: number;
+  /** Linux's congestion-avoidance state: Open 0, Disorder 1, CWR 2, Recovery 3, Loss 4. */
+  tcpi_ca_state: number;
+  /** The path MTU the connection sends by (bytes). */
+  tcpi_pmtu: number;
+  /** The most window the receive side would offer now (Linux rcv_ssthresh), bytes. */
+  tcpi_rcv_ssthresh: number;
+  /** What the application read in one RTT, the measure receive auto-tuning works from (Linux rcvq_space). */
+  tcpi_rcv_space: number;
+  /** Duplicate ACKs (or SACKed segments) that signal a loss (Linux tp->reordering). */
+  tcpi_reordering: number;
+  /** Segments the peer has SACKed beyond SND.UNA (Linux sacked_out). */
+  tcpi_sacked: number;
+  /** Segments deemed lost and not yet retransmitted (RACK; Linux lost_out). */
+  tcpi_lost: number;
+  /** The receiver's RTT estimate for buffer auto-tuning, µs (0: none yet). */
+  tcpi_rcv_rtt: number;
 }
 
 /** Linux net.core.rmem_max / wmem_max and the minimums of sock_setsockopt. */
@@ -92,16 +113,26 @@ export function setOption(s: OpenSocket, level: number, name: number, value: Opt
         const raw = intValue(value, sys);
         const v = raw < 0 ? RMEM_MAX : raw; // min_t(u32, val, rmem_max): negative is huge
         const cap = Math.max(Math.min(v, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
-        if (e.kind === 'tcp') e.ep.recvBuf.resize(cap);
-        else e.ep.queue.capacity = cap;
+        if (e.kind === 'tcp') {
+          e.ep.recvBuf.resize(cap);
+          autotuneLock(t.tcp, e.ep, RCVBUF_LOCK); // Linux SOCK_RCVBUF_LOCK: no auto-tuning from now on
+        } else {
+          e.ep.queue.capacity = cap;
+        }
         return;
       }
       case C.SO_SNDBUF: {
         const raw = intValue(value, sys);
         const v = raw < 0 ? WMEM_MAX : raw;
         const cap = Math.max(Math.min(v, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
-        if (e.kind === 'tcp') e.ep.sendBuf.resize(cap);
-        else e.ep.sndbuf = cap;
+        if (e.kind === 'tcp') {
+          e.ep.sendBuf.resize(cap);
+          autotuneLock(t.tcp, e.ep, SNDBUF_LOCK); // Linux SOCK_SNDBUF_LOCK
+          // Writers blocked on a full buffer see new room (Linux sock_setsockopt: sk_write_space).
+          if (e.ep.writable()) e.ep.wait.notify(POLLOUT);
+        } else {
+          e.ep.sndbuf = cap;
+        }
         return;
       }
       case C.SO_LINGER: {
@@ -178,6 +209,7 @@ export function getOption(s: OpenSocket, level: number, name: number, t: Transpo
         return s.keepalive ? 1 : 0;
       case C.SO_OOBINLINE:
         return e.kind === 'tcp' && e.ep.oobInline ? 1 : 0;
+      // TCP: the current sizes, grown by auto-tuning unless SO_RCVBUF / SO_SNDBUF locked them (as Linux).
       case C.SO_RCVBUF:
         return e.kind === 'tcp' ? e.ep.recvBuf.capacity : e.ep.queue.capacity;
       case C.SO_SNDBUF:

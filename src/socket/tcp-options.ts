@@ -1,10 +1,11 @@
 import { SocketError } from '../stack/errno.js';
 import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
-import { output } from '../tcp/output.js';
+import { maxWindow, output } from '../tcp/output.js';
 import { TcpState } from '../tcp/state.js';
 import * as C from './constants.js';
-import { TCP_INFINITE_SSTHRESH as INFINITE_SSTHRESH } from '../tcp/congestion/congestion-control.js';
+import { DUP_THRESH, TCP_CA_OPEN, TCP_INFINITE_SSTHRESH as INFINITE_SSTHRESH, TCP_INIT_CWND } from '../tcp/congestion/congestion-control.js';
+import { TCP_CA_NAME_MAX, congestionControlFactory, switchCongestionControl } from '../tcp/congestion/registry.js';
 import { intValue, type OptionValue, type TcpInfo } from './options.js';
 
 /** Linux's bounds for TCP_MAXSEG (TCP_MIN_MSS, MAX_TCP_WINDOW), TCP_KEEPIDLE/INTVL and TCP_KEEPCNT. */
@@ -18,6 +19,22 @@ export const TCPI_OPT_SACK = 2;
 export const TCPI_OPT_WSCALE = 4;
 /** TCP_MAXSEG of an unconnected socket (Linux TCP_MSS_DEFAULT). */
 const TCP_MSS_DEFAULT = 536;
+/** The MTU of local delivery (sockstack's loopback), for tcpi_pmtu. */
+const LOCAL_MTU = 65535;
+
+/**
+ * TCP_CONGESTION's value as Linux reads the char buffer (do_tcp_setsockopt): at most
+ * TCP_CA_NAME_MAX - 1 bytes, up to the first NUL; an empty buffer is EINVAL.
+ */
+function congestionName(v: OptionValue, sys: string): string {
+  let name: string;
+  if (typeof v === 'string') name = v;
+  else if (v instanceof Uint8Array) name = String.fromCharCode(...v.subarray(0, TCP_CA_NAME_MAX));
+  else throw new SocketError('EINVAL', sys, 'TCP_CONGESTION takes a name (a string or bytes)');
+  if (name.length === 0) throw new SocketError('EINVAL', sys, 'TCP_CONGESTION: empty name');
+  const nul = name.indexOf('\0');
+  return (nul >= 0 ? name.slice(0, nul) : name).slice(0, TCP_CA_NAME_MAX - 1);
+}
 
 function connected(ep: TcpEndpoint): boolean {
   return ep.state !== TcpState.CLOSED && ep.state !== TcpState.LISTEN && ep.state !== TcpState.SYN_SENT;
@@ -67,6 +84,15 @@ export function setTcpOption(ep: TcpEndpoint, name: number, value: OptionValue, 
       ep.userTimeoutMs = v;
       return;
     }
+    case C.TCP_CONGESTION: {
+      const name = congestionName(value, sys);
+      if (!congestionControlFactory(name)) throw new SocketError('ENOENT', sys, `no congestion control '${name}'`);
+      ep.ccName = name;
+      // A connection switches on the fly, keeping cwnd, ssthresh and its recovery state (Linux
+      // tcp_reinit_congestion_control); before that, the name is what it will start with.
+      if (ep.cc && ep.cc.name !== name) ep.cc = switchCongestionControl(ep.cc, name)!;
+      return;
+    }
     case C.TCP_INFO:
       throw new SocketError('ENOPROTOOPT', sys, 'TCP_INFO is read-only');
     default:
@@ -91,6 +117,8 @@ export function getTcpOption(ep: TcpEndpoint, name: number): OptionValue {
       return ep.keepCnt;
     case C.TCP_USER_TIMEOUT:
       return ep.userTimeoutMs;
+    case C.TCP_CONGESTION:
+      return ep.cc ? ep.cc.name : ep.ccName;
     case C.TCP_INFO:
       return tcpInfo(ep);
     default:
@@ -116,8 +144,17 @@ function tcpInfo(ep: TcpEndpoint): TcpInfo {
     tcpi_snd_ssthresh: cc && cc.ssthresh < INFINITE_SSTHRESH ? Math.floor(cc.ssthresh / mss) : INFINITE_SSTHRESH,
     tcpi_snd_cwnd: cc ? Math.floor(cc.cwnd / mss) : 10,
     tcpi_total_retrans: ep.totalRetrans,
-    tcpi_options: (ep.tsOk ? TCPI_OPT_TIMESTAMPS : 0) | (ep.wsOk ? TCPI_OPT_WSCALE : 0),
+    tcpi_options: (ep.tsOk ? TCPI_OPT_TIMESTAMPS : 0) | (ep.sackOk ? TCPI_OPT_SACK : 0) | (ep.wsOk ? TCPI_OPT_WSCALE : 0),
     tcpi_snd_wscale: ep.sndWscale,
     tcpi_rcv_wscale: ep.rcvWscale,
+    tcpi_ca_state: cc ? cc.caState : TCP_CA_OPEN,
+    tcpi_pmtu: ep.pmtu || (ep.route ? (ep.route.iface ? ep.route.iface.mtu : LOCAL_MTU) : 0),
+    tcpi_rcv_ssthresh: Math.min(ep.recvBuf.capacity, maxWindow(ep)),
+    // Linux starts rcvq_space at min(window, TCP_INIT_CWND * advmss) (tcp_init_buffer_space).
+    tcpi_rcv_space: ep.tune ? ep.tune.space : Math.min(ep.recvBuf.capacity, TCP_INIT_CWND * ep.advMss),
+    tcpi_reordering: DUP_THRESH,
+    tcpi_sacked: ep.scoreboard ? Math.ceil(ep.scoreboard.sacked / mss) : 0,
+    tcpi_lost: ep.rack ? Math.ceil(ep.rack.log.lostBytes / mss) : 0,
+    tcpi_rcv_rtt: ep.tune ? Math.round(ep.tune.rcvRtt * 1000) : 0,
   };
 }

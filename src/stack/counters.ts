@@ -14,6 +14,8 @@ export function newCounters() {
       inUnknownProtos: 0, inDiscards: 0, inDelivers: 0, forwDatagrams: 0, outRequests: 0,
       outNoRoutes: 0, outDiscards: 0, reasmReqds: 0, reasmOKs: 0, reasmFails: 0, reasmTimeout: 0,
       reasmOverlaps: 0, fragOKs: 0, fragFails: 0, fragCreates: 0, inTtlExceeded: 0,
+      // Path MTU cache (RFC 1191; Linux keeps no MIB for it): learnt or renewed, reports ignored, aged out.
+      pmtuUpdates: 0, pmtuIgnored: 0, pmtuExpired: 0,
     },
     icmp: {
       inMsgs: 0, inErrors: 0, inCsumErrors: 0, inEchos: 0, inEchoReps: 0, inDestUnreachs: 0,
@@ -34,6 +36,14 @@ export function newCounters() {
       extTCPAbortOnClose: 0, extTCPAbortOnTimeout: 0, extTCPAbortOnLinger: 0, extTCPFastRetrans: 0,
       extDelayedACKs: 0, extTW: 0, extEmbryonicRsts: 0, extOutOfWindowIcmps: 0, extTCPWinProbe: 0,
       extTCPKeepAlive: 0, extTCPZeroWindowDrop: 0, extTCPRcvQDrop: 0,
+      // SACK (RFC 2018/2883/6675) and loss detection, Linux's names.
+      extTCPSackRecovery: 0, extTCPSACKReneging: 0, extTCPSACKDiscard: 0, extTCPDSACKRecv: 0,
+      extTCPDSACKOldSent: 0, extTCPDSACKOfoSent: 0, extTCPSackFailures: 0, extTCPLossProbes: 0,
+      extTCPLossProbeRecovery: 0, extTCPSpuriousRTOs: 0, extTCPLossUndo: 0, extTCPDSACKUndo: 0,
+      // Buffer auto-tuning refused growth for the host's config.memLimit (Linux TCPMemoryPressures).
+      extTCPMemoryPressures: 0,
+      // Path MTU probing (RFC 4821): probes acknowledged and lost, Linux's names.
+      extTCPMTUPSuccess: 0, extTCPMTUPFail: 0,
     },
   };
 }

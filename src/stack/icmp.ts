@@ -3,7 +3,7 @@ import { HEADROOM } from './ip-host.js';
 import type { Interface } from './interface.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
-import { IP_PROTO_ICMP, readIpv4Header } from '../wire/ipv4.js';
+import { IP_PROTO_ICMP, IP_PROTO_TCP, readIpv4Header } from '../wire/ipv4.js';
 import {
   ICMP_DEST_UNREACH, ICMP_PARAM_PROBLEM, ICMP_TIME_EXCEEDED,
   UNREACH_FRAG_NEEDED, UNREACH_HOST, UNREACH_NET, UNREACH_PORT, UNREACH_PROTOCOL, TIME_EXCEEDED_REASSEMBLY,
@@ -18,9 +18,27 @@ export interface IcmpOptions {
   burst: number;
   /** Ignore echo requests sent to broadcast addresses (icmp_echo_ignore_broadcasts: 1). */
   ignoreBroadcastEcho: boolean;
+  /**
+   * Answer a DF datagram too big for the next link with "fragmentation needed" and the link's
+   * MTU (RFC 1191 §4, RFC 1812 §5.2.7.1). False makes this router a PMTU black hole, as a
+   * firewall that drops ICMP does (RFC 2923 §2.1): the datagram just disappears.
+   */
+  fragNeeded: boolean;
 }
 
-const DEFAULTS: IcmpOptions = { ratelimitMs: 1000, burst: 6, ignoreBroadcastEcho: true };
+const DEFAULTS: IcmpOptions = { ratelimitMs: 1000, burst: 6, ignoreBroadcastEcho: true, fragNeeded: true };
+
+/**
+ * RFC 1191 §7 plateau table: MTUs common on real links, for a "fragmentation needed" from an
+ * old router that leaves the Next-Hop MTU field zero (§5).
+ */
+const MTU_PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
+
+/** RFC 1191 §5: the largest plateau below the Total Length of the datagram that did not fit. */
+export function plateauBelow(totalLength: number): number {
+  for (const p of MTU_PLATEAUS) if (p < totalLength) return p;
+  return 68;
+}
 
 /** Linux quotes as much of the offending datagram as fits in 576 bytes (RFC 1812 §4.3.2.3). */
 const MAX_QUOTE = 576 - 20 - 8;
@@ -87,6 +105,15 @@ export class IcmpService {
     if (!q || quoted.length < q.headerLength + 8) {
       this.host.counters.icmp.inErrors++;
       return;
+    }
+    if (type === ICMP_DEST_UNREACH && code === UNREACH_FRAG_NEEDED) {
+      // Linux icmp_unreach, net.ipv4.ip_no_pmtu_disc: 2 drops these, 3 passes them only to
+      // protocols that check the quote against a connection (TCP), 1 uses min_pmtu whatever
+      // the router said.
+      const mode = this.host.noPmtuDisc;
+      if (mode === 2 || (mode === 3 && q.protocol !== IP_PROTO_TCP)) return;
+      if (mode === 1) mtu = this.host.minPmtu;
+      else if (mtu === 0) mtu = plateauBelow(q.totalLength); // RFC 1191 §5: an old router
     }
     this.host.reportError({
       type,
@@ -179,7 +206,17 @@ export class IcmpService {
   netUnreachable(pkt: Uint8Array, h: Ipv4Repr): void {
     this.error(pkt, h, ICMP_DEST_UNREACH, UNREACH_NET, 0, 'outDestUnreachs');
   }
+  /** A router's answer to a DF datagram too big for `mtu` (silent with opts.fragNeeded off: a black hole). */
   fragmentationNeeded(pkt: Uint8Array, h: Ipv4Repr, mtu: number): void {
+    if (!this.opts.fragNeeded) return;
+    this.error(pkt, h, ICMP_DEST_UNREACH, UNREACH_FRAG_NEEDED, mtu, 'outDestUnreachs');
+  }
+  /**
+   * One of our own DF datagrams is bigger than the path MTU: tell its sender through the
+   * loopback, as Linux's ip_fragment does with icmp_send, so a transport that has not yet
+   * heard of the smaller path (another connection learnt it) lowers its segment size.
+   */
+  localFragmentationNeeded(pkt: Uint8Array, h: Ipv4Repr, mtu: number): void {
     this.error(pkt, h, ICMP_DEST_UNREACH, UNREACH_FRAG_NEEDED, mtu, 'outDestUnreachs');
   }
   timeExceeded(pkt: Uint8Array, h: Ipv4Repr): void {

@@ -1,7 +1,7 @@
 import type { NetDevice } from './device.js';
 import type { ErrnoCode } from './errno.js';
 import { Interface } from './interface.js';
-import { RouteTable } from './route-table.js';
+import { PmtuCache, RouteTable, type PmtuEntry } from './route-table.js';
 import { NeighborCache, type NeighborOptions } from './neighbor-cache.js';
 import { newCounters, type Counters } from './counters.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
@@ -11,7 +11,8 @@ import type { Rng } from '../time/rng.js';
 import { WireError } from '../wire/error.js';
 import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet } from '../wire/ethernet.js';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
-import { IPV4_HEADER_LEN, IP_PROTO_ICMP, emitIpv4, fillIpv4Checksum, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, emitIpv4, fillIpv4Checksum, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { ICMP_DEST_UNREACH, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
 import {
   BROADCAST_MAC, isBroadcastMac, isClassE, isLimitedBroadcast, isLoopbackIPv4, isMulticastIPv4,
   isMulticastMac, macEquals,
@@ -21,6 +22,10 @@ import {
 export const HEADROOM = ETH_HEADER_LEN + IPV4_HEADER_LEN;
 
 const LOOPBACK_ADDR = 0x7f000001;
+/** The path MTU of local delivery: the largest IPv4 datagram (Linux's lo has 65536). */
+export const LOOPBACK_MTU = 65535;
+/** RFC 791 §3.1, RFC 1191 §3: every IPv4 link carries 68 bytes; no path MTU is smaller. */
+export const IPV4_MIN_MTU = 68;
 const ZERO_MAC = new Uint8Array(6);
 
 /** What the transports see of an arriving IP datagram. */
@@ -34,7 +39,7 @@ export interface ProtocolHandler {
 export interface IcmpErrorReport {
   type: number;
   code: number;
-  /** Next-hop MTU of a fragmentation-needed message (RFC 1191), else 0. */
+  /** Next-hop MTU of a fragmentation-needed message (RFC 1191; a plateau estimate when the router sent 0, §5), else 0. */
   mtu: number;
   /** The quoted datagram's addresses and protocol. */
   src: number;
@@ -57,6 +62,12 @@ export interface RouteResult {
   broadcast: boolean;
   /** No transport (UDP/TCP) checksums needed: loopback or an offloading device. The IP header checksum is always computed. */
   offload: boolean;
+  /**
+   * The path MTU at lookup time (RFC 1191): the outgoing link's MTU, or less when ICMP taught
+   * this host a smaller one for `dst`; LOOPBACK_MTU for local delivery. A snapshot:
+   * `IpHost.pathMtu(dst, route)` gives the value now (entries age out).
+   */
+  mtu: number;
 }
 
 export interface IpSendOptions {
@@ -76,6 +87,18 @@ export interface IpHostOptions {
   neighbor: Partial<NeighborOptions>;
   reassembly: Partial<ReassemblyOptions>;
   icmp: Partial<IcmpOptions>;
+  /**
+   * Linux net.ipv4.ip_no_pmtu_disc: 0 (default) TCP sets DF and learns from "fragmentation
+   * needed" (RFC 1191); 1 no DF, and such an ICMP sets the path MTU to minPmtu; 2 such ICMPs
+   * are ignored; 3 only TCP (which checks the quoted sequence number) hears them.
+   */
+  noPmtuDisc: number;
+  /** Smallest path MTU learnt from ICMP (net.ipv4.route.min_pmtu, 552); lower reports lock it here without DF. */
+  minPmtu: number;
+  /** How long a learnt path MTU lasts (net.ipv4.route.mtu_expires: 600 s; RFC 1191 §6.3 "10 minutes"). */
+  mtuExpiresMs: number;
+  /** Destinations the path MTU cache holds at most (oldest evicted first). */
+  pmtuCacheSize: number;
 }
 
 /**
@@ -95,6 +118,12 @@ export class IpHost {
   rawInput: ((pkt: Uint8Array, hdr: Ipv4Repr) => boolean) | null = null;
   forwarding: boolean;
   defaultTtl: number;
+  /** See IpHostOptions: Linux's ip_no_pmtu_disc, route.min_pmtu, route.mtu_expires (mutable like sysctls). */
+  noPmtuDisc: number;
+  minPmtu: number;
+  mtuExpiresMs: number;
+  /** Path MTUs learnt from ICMP, per destination (RFC 1191 §5). */
+  readonly pmtuCache: PmtuCache;
   private ipId: number;
   /** The frame being processed arrived as a link-layer broadcast or multicast. */
   private linkGroup = false;
@@ -109,6 +138,10 @@ export class IpHost {
   ) {
     this.forwarding = opts.forwarding ?? false;
     this.defaultTtl = opts.defaultTtl ?? 64; // Linux net.ipv4.ip_default_ttl
+    this.noPmtuDisc = opts.noPmtuDisc ?? 0;
+    this.minPmtu = opts.minPmtu ?? 552; // Linux ip_rt_min_pmtu: 512 + 20 + 20
+    this.mtuExpiresMs = opts.mtuExpiresMs ?? 600_000; // Linux ip_rt_mtu_expires
+    this.pmtuCache = new PmtuCache(opts.pmtuCacheSize ?? 4096);
     this.ipId = rng.u32() & 0xffff;
     this.neighbors = new NeighborCache(
       scheduler,
@@ -172,21 +205,85 @@ export class IpHost {
   /** Route selection (RFC 1122 §3.3.1): local, then longest prefix. Null means ENETUNREACH. */
   routeTo(dst: number): RouteResult | null {
     if (this.isLocalAddress(dst)) {
-      return { iface: null, nextHop: dst, src: isLoopbackIPv4(dst) ? LOOPBACK_ADDR : dst, broadcast: false, offload: true };
+      return { iface: null, nextHop: dst, src: isLoopbackIPv4(dst) ? LOOPBACK_ADDR : dst, broadcast: false, offload: true, mtu: LOOPBACK_MTU };
     }
     if (isLimitedBroadcast(dst)) {
       // Linux sends 255.255.255.255 out of the interface its routes would choose, else the first one up.
       const r = this.routes.lookup(dst);
       const iface = r ? this.interfaces[r.ifindex] : this.interfaces.find((i) => i.up);
       if (!iface) return null;
-      return { iface, nextHop: dst, src: iface.address, broadcast: true, offload: iface.offload };
+      return { iface, nextHop: dst, src: iface.address, broadcast: true, offload: iface.offload, mtu: iface.mtu };
     }
     const r = this.routes.lookup(dst);
     if (!r) return null;
     const iface = this.interfaces[r.ifindex];
     if (!iface || !iface.up) return null;
     const broadcast = iface.prefix < 31 && dst === iface.broadcast;
-    return { iface, nextHop: r.gateway || dst, src: iface.address, broadcast, offload: iface.offload };
+    const e = this.pmtuEntry(dst);
+    const mtu = e !== null && e.mtu < iface.mtu ? e.mtu : iface.mtu;
+    return { iface, nextHop: r.gateway || dst, src: iface.address, broadcast, offload: iface.offload, mtu };
+  }
+
+  // ---- path MTU discovery (RFC 1191) -------------------------------------------
+
+  /** The fresh cache entry for `dst`, counting one that aged out on the way (RFC 1191 §6.3). */
+  private pmtuEntry(dst: number): PmtuEntry | null {
+    const cache = this.pmtuCache;
+    if (cache.size === 0) return null;
+    const n = cache.expired;
+    const e = cache.lookup(dst, this.scheduler.now());
+    if (cache.expired !== n) this.counters.ip.pmtuExpired++;
+    return e;
+  }
+
+  /**
+   * The path MTU towards `dst` now: the link MTU of `route` (looked up when not given), or a
+   * smaller one learnt from ICMP that has not yet aged out. LOOPBACK_MTU for local delivery;
+   * 0 when there is no route.
+   */
+  pathMtu(dst: number, route: RouteResult | null = this.routeTo(dst)): number {
+    if (!route) return 0;
+    const iface = route.iface;
+    if (!iface) return LOOPBACK_MTU;
+    const e = this.pmtuEntry(dst);
+    return e !== null && e.mtu < iface.mtu ? e.mtu : iface.mtu;
+  }
+
+  /**
+   * A "fragmentation needed" says datagrams to `dst` must fit `mtu` (RFC 1191 §3, Linux
+   * __ip_rt_update_pmtu). Values below 68 are bogus (RFC 1191 §3: no link is smaller) and
+   * ignored, like any not below the current path MTU; values below minPmtu are raised to it
+   * and locked, so datagrams go without DF and routers fragment them (a forged tiny MTU cannot
+   * shrink segments to nothing). The entry lives mtuExpiresMs, renewed by a repeated report
+   * once half of that has passed. Returns true when the path MTU to `dst` went down.
+   */
+  learnPmtu(dst: number, mtu: number): boolean {
+    const c = this.counters.ip;
+    const route = this.routeTo(dst);
+    if (!route || !route.iface || mtu < IPV4_MIN_MTU) {
+      c.pmtuIgnored++;
+      return false;
+    }
+    const now = this.scheduler.now();
+    const e = this.pmtuEntry(dst);
+    const old = e !== null && e.mtu < route.iface.mtu ? e.mtu : route.iface.mtu;
+    if (mtu > old) {
+      c.pmtuIgnored++;
+      return false;
+    }
+    let locked = false;
+    if (mtu < this.minPmtu) {
+      locked = true;
+      mtu = Math.min(old, this.minPmtu);
+    }
+    if (mtu === old && !locked && (e === null || now < e.expires - this.mtuExpiresMs / 2)) {
+      // Nothing new: the link's own MTU, or a recent entry saying the same.
+      c.pmtuIgnored++;
+      return false;
+    }
+    this.pmtuCache.set(dst, mtu, locked || (e !== null && e.locked && mtu === e.mtu), now + this.mtuExpiresMs);
+    c.pmtuUpdates++;
+    return mtu < old;
   }
 
   private nextId(): number {
@@ -208,12 +305,24 @@ export class IpHost {
       c.outDiscards++;
       return 'EMSGSIZE';
     }
+    const iface = route.iface;
+    let mtu = iface ? iface.mtu : LOOPBACK_MTU;
+    let locked = false;
+    if (iface && this.pmtuCache.size !== 0) {
+      const e = this.pmtuEntry(o.dst);
+      if (e !== null) {
+        if (e.mtu < mtu) mtu = e.mtu;
+        locked = e.locked;
+      }
+    }
     const hdr: Ipv4Repr = {
       headerLength: IPV4_HEADER_LEN,
       tos: o.tos ?? 0,
       totalLength: total,
       id: o.id || this.nextId(),
-      dontFragment: o.df ?? false,
+      // RFC 1191 §3: TCP discovers the path MTU, so its datagrams carry DF (Linux
+      // IP_PMTUDISC_WANT), unless PMTU discovery is off or the path MTU is locked at min_pmtu.
+      dontFragment: o.df ?? (o.protocol === IP_PROTO_TCP && this.noPmtuDisc === 0 && !locked),
       moreFragments: false,
       fragmentOffset: 0,
       ttl: o.ttl,
@@ -223,29 +332,33 @@ export class IpHost {
     };
     // The header checksum is always computed, loopback included, as Linux's ip_send_check
     // does: offload only ever covers transport checksums, and raw sockets read the header.
-    if (!route.iface) {
+    if (!iface) {
       emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
       this.loopback(pkt.subarray(ETH_HEADER_LEN));
       return null;
     }
-    const iface = route.iface;
-    if (total <= iface.mtu) {
+    if (total <= mtu) {
       emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
       this.linkOutput(iface, pkt, route);
       return null;
     }
     if (hdr.dontFragment) {
+      // Linux ip_fragment: a DF datagram over the path MTU is dropped, and its sender hears
+      // "fragmentation needed" through the loopback (a transport that has not yet learnt the
+      // path MTU, e.g. because another connection did, shrinks its segments).
       c.fragFails++;
+      emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
+      this.icmp.localFragmentationNeeded(pkt.subarray(ETH_HEADER_LEN), hdr, mtu);
       return 'EMSGSIZE';
     }
-    this.fragment(pkt, hdr, iface, route);
+    this.fragment(pkt, hdr, iface, route, mtu);
     return null;
   }
 
-  /** RFC 791 §3.2 fragmentation: payload cut at multiples of 8 bytes. */
-  private fragment(pkt: Uint8Array, hdr: Ipv4Repr, iface: Interface, route: RouteResult): void {
+  /** RFC 791 §3.2 fragmentation to fit `mtu`: payload cut at multiples of 8 bytes. */
+  private fragment(pkt: Uint8Array, hdr: Ipv4Repr, iface: Interface, route: RouteResult, mtu: number): void {
     const payload = pkt.subarray(HEADROOM);
-    const step = (iface.mtu - IPV4_HEADER_LEN) & ~7;
+    const step = (mtu - IPV4_HEADER_LEN) & ~7;
     if (step <= 0) {
       this.counters.ip.fragFails++;
       return;
@@ -539,11 +652,18 @@ export class IpHost {
     // Fragment on forward: rebuild with a plain 20-byte header (options not copied: RFC 791 copy flag ignored).
     const body = new Uint8Array(HEADROOM + pkt.length - hl);
     body.set(pkt.subarray(hl), HEADROOM);
-    this.fragment(body, { ...h, ttl: h.ttl - 1, headerLength: IPV4_HEADER_LEN }, out, r);
+    this.fragment(body, { ...h, ttl: h.ttl - 1, headerLength: IPV4_HEADER_LEN }, out, r, out.mtu);
   }
 
   /** Called with an ICMP error from the wire: hand it to the protocol that sent the quoted datagram. */
   reportError(report: IcmpErrorReport): void {
+    // RFC 1191 §3: "fragmentation needed" about a datagram we sent lowers the path MTU. TCP
+    // first checks that the quote names one of its connections and a sequence number in
+    // flight (RFC 5927 §4.1, Linux tcp_v4_err) and learns it itself; for others, IP learns
+    // it here as Linux's udp_err/raw_err do for a socket.
+    if (report.type === ICMP_DEST_UNREACH && report.code === UNREACH_FRAG_NEEDED && report.protocol !== IP_PROTO_TCP && this.isLocalAddress(report.src)) {
+      this.learnPmtu(report.dst, report.mtu);
+    }
     const handler = this.protocols.get(report.protocol);
     if (handler?.icmpError) handler.icmpError(report);
   }

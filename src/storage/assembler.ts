@@ -44,6 +44,11 @@ export class Assembler {
     return this.r[3 * i]!;
   }
 
+  /** When the i-th range last grew: larger is more recent (for SACK block order, RFC 2018 §4). */
+  rangeStamp(i: number): number {
+    return this.r[3 * i + 2]!;
+  }
+
   /** End (exclusive) of the i-th range in ascending order. */
   rangeEnd(i: number): number {
     return this.r[3 * i + 1]!;

@@ -13,8 +13,10 @@
  *
  * Memory: `capacity` is a limit, not an allocation. Storage is allocated on the first write,
  * starts small and doubles up to the capacity as data queues; release() gives it back when
- * nothing is held, so an idle connection costs a few dozen bytes. Every copy is at most two
- * `set`/`subarray` calls (wrap-around), never a loop over bytes.
+ * nothing is held, so an idle connection costs a few dozen bytes. Auto-tuning raises the
+ * capacity with grow() (content and writeAt() offsets unchanged); SO_RCVBUF / SO_SNDBUF set it
+ * with resize(). Every copy is at most two `set`/`subarray` calls (wrap-around), never a loop
+ * over bytes.
  */
 
 /** Smallest storage allocated; small exchanges (a request line, an echo) fit. */
@@ -207,6 +209,18 @@ export class RingBuffer {
     this.cap = cap;
     if (this.store.length > cap) this.relocate(cap);
     return cap;
+  }
+
+  /**
+   * Raises the capacity to `newCapacity` (buffer auto-tuning); never lowers it. Nothing moves:
+   * readable bytes and bytes written ahead keep their offsets, so writeAt() offsets (the
+   * receiver's out-of-order ranges) stay valid, and storage still grows only as data queues.
+   * Returns the capacity.
+   */
+  grow(newCapacity: number): number {
+    const cap = Math.floor(newCapacity);
+    if (cap > this.cap) this.cap = cap;
+    return this.cap;
   }
 
   /** Ensures storage for `end` bytes from the head, growing by doubling up to the capacity. */

@@ -71,8 +71,47 @@ export interface TcpConfig {
   sack: boolean;
   /** RFC 2883: report duplicate segments in the first SACK block (tcp_dsack, on in Linux). */
   dsack: boolean;
+  /**
+   * RACK-TLP loss detection (RFC 8985) on SACK connections (Linux tcp_recovery bit 1, on by
+   * default); off: RFC 6675's DupThresh rule.
+   */
+  rack: boolean;
+  /** Tail loss probes (RFC 8985 §7) on SACK connections with RACK (Linux tcp_early_retrans 3). */
+  tlp: boolean;
   /** The congestion control of new sockets, a registry name (tcp_congestion_control; Linux: cubic). */
   congestionControl: string;
+  // ---- buffer auto-tuning (helper "autotune") ----
+  /**
+   * Receive-buffer auto-tuning, dynamic right-sizing (tcp_moderate_rcvbuf, on in Linux): a
+   * socket without SO_RCVBUF grows its buffer, and so its window, toward twice what the
+   * application reads per round trip, up to rcvBufMax.
+   */
+  moderateRcvBuf: boolean;
+  /** The largest send buffer auto-tuning grows a socket to (Linux tcp_wmem[2], 4 MiB). */
+  sndBufMax: number;
+  /**
+   * Host-wide bound, in bytes, on the buffer capacity auto-tuning adds above the sizes sockets
+   * start with, over all TCP sockets of the host (in the spirit of Linux tcp_mem, which bounds
+   * the memory TCP buffers hold). Beyond it buffers stop growing (nothing fails) and
+   * extTCPMemoryPressures counts it. 256 MiB: some forty connections at the full 6 MiB.
+   */
+  memLimit: number;
+  // ---- path MTU (helper "pmtu") ----
+  /**
+   * Packetization-layer path MTU discovery (RFC 4821 / RFC 8899 ideas, Linux tcp_mtu_probing):
+   * 0 off; 1 only once repeated timeouts suggest an ICMP black hole (RFC 2923 §2.1), which
+   * also starts probing upward; 2 probe from the start. Default 0, as Linux: repeated timeouts
+   * under heavy random loss look like a black hole and would shrink the MSS for nothing.
+   */
+  mtuProbing: number;
+  /** The MSS a detected black hole drops the connection to, at most (tcp_base_mss, 1024). */
+  baseMss: number;
+  /** The smallest MSS further black-hole detections go down to (tcp_mtu_probe_floor, 48). */
+  mtuProbeFloor: number;
+  /** How long after a search ends probing starts again from the current size (tcp_probe_interval, 600 s). */
+  probeIntervalMs: number;
+  /** The search ends when the range left is smaller than this, bytes (tcp_probe_threshold, 8). */
+  probeThreshold: number;
 }
 
 export function defaultTcpConfig(): TcpConfig {
@@ -91,8 +130,8 @@ export function defaultTcpConfig(): TcpConfig {
     keepIntvlS: 75,
     keepCnt: 9,
     defaultMss: 536,
-    // Linux starts at tcp_wmem[1] = 16 KiB and grows it with the window; without that
-    // auto-tuning (a later issue) a fixed 64 KiB keeps one window of data in flight.
+    // Linux starts at tcp_wmem[1] = 16 KiB; we start at 64 KiB (one unscaled window) and
+    // auto-tuning grows it with the congestion window up to sndBufMax (src/tcp/autotune.ts).
     sndBuf: 65_536,
     rcvBuf: 131_072,
     initRcvWnd: 0,
@@ -107,6 +146,18 @@ export function defaultTcpConfig(): TcpConfig {
     rcvBufMax: 6_291_456,
     sack: true,
     dsack: true,
-    congestionControl: 'reno',
+    rack: true,
+    tlp: true,
+    congestionControl: 'cubic',
+    // ---- buffer auto-tuning (helper "autotune") ----
+    moderateRcvBuf: true,
+    sndBufMax: 4_194_304,
+    memLimit: 268_435_456,
+    // ---- path MTU (helper "pmtu") ----
+    mtuProbing: 0,
+    baseMss: 1024,
+    mtuProbeFloor: 48,
+    probeIntervalMs: 600_000,
+    probeThreshold: 8,
   };
 }

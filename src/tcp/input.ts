@@ -1,13 +1,18 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
 import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import { Assembler } from '../storage/assembler.js';
-import { CC_RETRANSMIT } from './congestion/congestion-control.js';
+import { CC_NONE, CC_RETRANSMIT, type CcAction, type CcSample } from './congestion/congestion-control.js';
+import { dsackBlock, fresh, lastDsack, readSackBlocks, sackDetectLoss, sackOnAdvance } from './sack-sender.js';
+import { UNDO_NONE, UNDO_RECOVERY, beginEpisode, checkUndo } from './undo.js';
+import { armRackTimer, armTlp, rackOnAck, rackRecoveryEnded, tlpAllowed, tlpOnAck } from './rack.js';
 import { RTO_FALLBACK_MS } from './rtt.js';
 import { seqGt, seqInWindow, seqLe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
-import { RTX_PERSIST, RTX_RTO, URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
+import { RTX_NONE, RTX_PERSIST, RTX_RACK, RTX_RTO, URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
 import { output, retransmitHead, sendAck, sendSyn } from './output.js';
 import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
+import { noteDuplicate } from './sack-receiver.js';
+import { autotuneOnData } from './autotune.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** The segment being processed, after trimming to the window (fields of the TcpRepr stay untouched). */
@@ -61,7 +66,7 @@ export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload
   ep.rcvAdv = ep.rcvNxt;
   t.negotiateMss(ep, seg.options.mss);
   // RFC 7323 §2.2, §3.2: what our SYN offered and the peer's SYN carries is in use.
-  negotiate(ep, seg.options, ep.wsOffered, ep.tsOffered, now);
+  negotiate(ep, seg.options, ep.wsOffered, ep.tsOffered, ep.sackOffered, now);
   if (ackOk) {
     ep.sndUna = seg.ack;
     if (seqLt(ep.sndNxt, ep.sndUna)) ep.sndNxt = ep.sndUna;
@@ -149,6 +154,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
         output(t, ep);
         return;
       }
+      // RFC 2883 §4: a duplicate of data already acknowledged is reported with a D-SACK.
+      if (payload.length > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, payload.length);
       sendAck(t, ep);
     }
     return;
@@ -200,6 +207,7 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
   arrival.seq = seg.seq;
   arrival.flags = f;
   arrival.data = payload;
+  if (payload.length > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, payload.length);
   trim(ep, arrival);
   processText(t, ep, seg, arrival);
   if (!ep.released) output(t, ep);
@@ -272,16 +280,31 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   // RFC 7323 §2.3: every window after the SYNs is shifted by the peer's scale.
   const wnd = seg.window * (1 << ep.sndWscale);
   const cc = ep.cc!;
-  if (seqGt(ack, ep.sndUna)) {
-    const acked = (ack - ep.sndUna) >>> 0;
-    const dataAcked = Math.min(acked, ep.sendBuf.length);
+  const priorUna = ep.sndUna;
+  const advanced = seqGt(ack, ep.sndUna);
+  const sackedBefore = ep.scoreboard !== null ? ep.scoreboard.sacked : 0;
+  let acked = 0;
+  let dataAcked = 0;
+  if (advanced) {
+    acked = (ack - ep.sndUna) >>> 0;
+    dataAcked = Math.min(acked, ep.sendBuf.length);
     ep.sendBuf.discard(dataAcked);
     ep.sndBufSeq = (ep.sndBufSeq + dataAcked) >>> 0;
     ep.sndUna = ack;
     if (seqLt(ep.sndNxt, ack)) ep.sndNxt = ack;
     if (ep.urgSend && !seqGt(ep.sndUp, ack)) ep.urgSend = false;
-    const s = t.ccSample(ep);
+  }
+  // RFC 2018 §5: the blocks update the scoreboard whatever else the ACK does.
+  const sacked = ep.sackOk ? readSackBlocks(t, ep, seg) : 0;
+  // RFC 6937 DeliveredData = acked + the change in SACKed bytes: bytes SACKed before and now
+  // cumulatively acknowledged count once (so the change may be negative).
+  const sackedDelta = ep.scoreboard !== null ? ep.scoreboard.sacked - sackedBefore : 0;
+  let ccAction: CcAction = CC_NONE;
+  let sample: CcSample | null = null;
+  if (advanced) {
+    const s = (sample = t.ccSample(ep));
     s.ackedBytes = acked;
+    s.sackedBytes = sackedDelta;
     let rtt = -1;
     if (ep.rttSeq >= 0 && seqGt(ack, ep.rttSeq)) {
       rtt = t.scheduler.now() - ep.rttStart;
@@ -299,23 +322,38 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     ep.retransmits = 0;
     ep.dupAcks = 0;
     ep.headSentAt = t.scheduler.now();
-    if (cc.onAck(s) === CC_RETRANSMIT) retransmitHead(t, ep, false);
-    // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
-    if (ep.sndUna === ep.sndMax) {
-      if (ep.rtxMode === RTX_RTO) t.scheduler.disarm(ep.rtx);
-    } else {
-      ep.rtxMode = RTX_RTO;
-      t.scheduler.armIn(ep.rtx, ep.rtt.rto);
-    }
+    if (ep.inLoss) sackOnAdvance(ep, s);
+    const recovering = cc.inRecovery;
+    ccAction = cc.onAck(s);
+    if (recovering && !cc.inRecovery) rackRecoveryEnded(ep);
+    if (ccAction === CC_RETRANSMIT && !ep.sackOk) retransmitHead(t, ep, false);
     if (dataAcked > 0) ep.wait.notify(POLLOUT);
-  } else if (ack === ep.sndUna && dataLen === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && wnd === oldWnd && ep.sndMax !== ep.sndUna) {
-    // A duplicate ACK as RFC 5681 §2 defines it.
+  } else if (ack === ep.sndUna && ep.sndMax !== ep.sndUna && isDupAck(ep, seg, dataLen, wnd, oldWnd, sacked)) {
     ep.dupAcks++;
-    if (cc.onDupAck(t.ccSample(ep)) === CC_RETRANSMIT) {
+    const s = (sample = t.ccSample(ep));
+    s.sackedBytes = sackedDelta;
+    ccAction = cc.onDupAck(s);
+    if (ccAction === CC_RETRANSMIT && !ep.sackOk) {
       t.counters.extTCPFastRetrans++;
+      beginEpisode(ep, UNDO_RECOVERY);
       retransmitHead(t, ep, false);
     }
   }
+  // RFC 6675 §5 / RFC 8985: with SACK, the scoreboard and RACK decide when a segment is lost.
+  let reo = 0;
+  if (ep.sackOk) {
+    reo = rackOnAck(t, ep, fresh, lastDsack, seg.options.timestamp ? seg.options.timestamp.echo : -1);
+    if (tlpOnAck(t, ep, ack, lastDsack, advanced)) {
+      // RFC 8985 §7.4: the probe repaired a loss: one congestion response, as fast recovery's.
+      const s = t.ccSample(ep);
+      cc.enterRecovery(s);
+      cc.exitRecovery(s);
+    }
+    sackDetectLoss(t, ep, ccAction, sample);
+  }
+  // A reduction that turns out spurious is undone (RFC 3522, RFC 2883 §5, RFC 9438 §4.9).
+  if (ep.undoKind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
+  if (advanced || reo > 0 || ep.rtxMode === RTX_RACK) rearmRtx(t, ep, reo);
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
     updateWindow(ep, wnd, seg.seq, ack);
     // A window opened while probing: stop probing, output() sends.
@@ -338,6 +376,37 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   return true;
 }
 
+/**
+ * The retransmission timer after an ACK: stopped when all is acknowledged (RFC 6298 §5.2);
+ * else RACK's reordering timer when a segment may still turn out lost (RFC 8985 §6.3), the
+ * loss probe timer when one may be sent (§7.2), or the RTO restarted (RFC 6298 §5.3).
+ */
+function rearmRtx(t: TcpLayer, ep: TcpEndpoint, reo: number): void {
+  if (ep.sndUna === ep.sndMax) {
+    if (ep.rtxMode !== RTX_PERSIST) {
+      t.scheduler.disarm(ep.rtx);
+      ep.rtxMode = RTX_NONE;
+    }
+  } else if (reo > 0) {
+    armRackTimer(t, ep, reo);
+  } else if (tlpAllowed(t, ep)) {
+    armTlp(t, ep);
+  } else {
+    ep.rtxMode = RTX_RTO;
+    t.scheduler.armIn(ep.rtx, ep.rtt.rto);
+  }
+}
+
+/**
+ * A duplicate ACK as RFC 5681 §2 defines it (no data, no SYN/FIN, the same window), or with
+ * SACK one whose blocks newly SACK data (RFC 6675 §2 and §5: the SACK information, not the
+ * window, tells that a segment left the network).
+ */
+function isDupAck(ep: TcpEndpoint, seg: TcpRepr, dataLen: number, wnd: number, oldWnd: number, sacked: number): boolean {
+  if (ep.sackOk && sacked > 0) return true;
+  return dataLen === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && wnd === oldWnd;
+}
+
 /** URG, segment text and FIN (RFC 9293 §3.10.7.4 sixth to eighth). */
 function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): void {
   const st = ep.state;
@@ -350,7 +419,10 @@ function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): vo
     return;
   }
   if (seg.flags & TCP_URG && receiving && seg.urgentPointer > 0) checkUrgent(ep, seg);
-  if (a.data.length > 0 && receiving) receiveText(t, ep, a.seq, a.data);
+  if (a.data.length > 0 && receiving) {
+    receiveText(t, ep, a.seq, a.data);
+    autotuneOnData(t, ep, seg, a.data.length);
+  }
   if (a.flags & TCP_FIN && receiving) {
     const finSeq = (a.seq + a.data.length) >>> 0;
     if (finSeq === ep.rcvNxt) processFin(t, ep);
@@ -421,9 +493,16 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
   ep.ackNow = true;
   if (!ep.ooo) ep.ooo = new Assembler();
+  if (ep.ooo.covers(off, data.length)) noteDuplicate(t, ep, seq, (seq + data.length) >>> 0, false);
   const w = ep.recvBuf.writeAt(off, data);
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
+}
+
+/** The part of [seq, seq + len) below RCV.NXT arrived again: D-SACK it (RFC 2883 §4 (1)). */
+function noteOldDuplicate(t: TcpLayer, ep: TcpEndpoint, seq: number, len: number): void {
+  const end = (seq + len) >>> 0;
+  noteDuplicate(t, ep, seq, seqLt(end, ep.rcvNxt) ? end : ep.rcvNxt, true);
 }
 
 /** RFC 9293 §3.10.7.4 eighth: the FIN advances RCV.NXT and closes the receive side. */

@@ -35,10 +35,12 @@ export function tsNow(nowMs: number, ep: TcpEndpoint): number {
 
 /**
  * A SYN or SYN-ACK from the peer with `opts`: window scaling and timestamps are in use only when
- * both SYNs carry them (RFC 7323 §2.2, §3.2). `offerWs` is the shift we offer or offered (-1:
- * none), `offerTs` whether we offer timestamps.
+ * both SYNs carry them (RFC 7323 §2.2, §3.2; SACK-permitted likewise, RFC 2018 §2). `offerWs`
+ * is the shift we offer or offered (-1: none), `offerTs` / `offerSack` whether we offer those.
  */
-export function negotiate(ep: TcpEndpoint, opts: TcpOptions, offerWs: number, offerTs: boolean, nowMs: number): void {
+export function negotiate(ep: TcpEndpoint, opts: TcpOptions, offerWs: number, offerTs: boolean, offerSack: boolean, nowMs: number): void {
+  // RFC 2018 §2: SACK-permitted in both SYNs.
+  ep.sackOk = offerSack && opts.sackPermitted === true;
   ep.wsOk = offerWs >= 0 && opts.windowScale !== undefined;
   ep.rcvWscale = ep.wsOk ? offerWs : 0;
   ep.sndWscale = ep.wsOk ? opts.windowScale! : 0;
@@ -52,9 +54,10 @@ export function negotiate(ep: TcpEndpoint, opts: TcpOptions, offerWs: number, of
   }
 }
 
-/** The options of our SYN (no ACK) or SYN-ACK: MSS, then what was offered or agreed (Linux's order). */
+/** The options of our SYN (no ACK) or SYN-ACK: MSS, then what was offered or agreed (the wire lays them out in Linux's order). */
 export function synOptions(ep: TcpEndpoint, synAck: boolean, nowMs: number): TcpOptions {
   const o: TcpOptions = { mss: ep.advMss };
+  if (synAck ? ep.sackOk : ep.sackOffered) o.sackPermitted = true;
   if (synAck ? ep.tsOk : ep.tsOffered) o.timestamp = { value: tsNow(nowMs, ep), echo: synAck ? ep.tsRecent : 0 };
   if (synAck ? ep.wsOk : ep.wsOffered >= 0) o.windowScale = synAck ? ep.rcvWscale : ep.wsOffered;
   return o;

@@ -1,10 +1,18 @@
 import { HEADROOM } from '../stack/ip-host.js';
-import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum, tcpOptionsLength } from '../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum, tcpOptionsLength, type TcpOptions } from '../wire/tcp.js';
+import { fillSackBlocks, sackOptionBytes, wantsSack } from './sack-receiver.js';
+import { inFlight as sackInFlight, sendLostHoles, sendRule3, skipSacked } from './sack-sender.js';
 import { synOptions, tsNow } from './options.js';
 import { seqGt, seqLt } from './seq.js';
 import { TcpState } from './state.js';
-import { RTX_PERSIST, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
+import { RTX_PERSIST, RTX_RACK, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
+import { armTlp, rackOnRetransmit, rackOnSend, tlpAllowed } from './rack.js';
+import { noteRetransmission } from './undo.js';
 import type { TcpLayer } from './tcp-layer.js';
+
+/** Reused options of ACKs carrying SACK blocks, with and without timestamps. */
+const sackOptions: TcpOptions = { sack: [] };
+const tsSackOptions: TcpOptions = { timestamp: { value: 0, echo: 0 }, sack: [] };
 
 /** The largest window the 16-bit field can say unscaled (RFC 9293 §3.1). */
 export const MAX_WINDOW = 0xffff;
@@ -90,14 +98,19 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
   const now = t.scheduler.now();
   if (syn) {
     h.options = synOptions(ep, (flags & TCP_ACK) !== 0, now);
-  } else if (ep.tsOk) {
-    // RFC 7323 §3.2: once agreed, TSopt rides on every segment (RSTs too, as Linux sends them).
-    const o = t.tsOptions;
-    o.timestamp!.value = tsNow(now, ep);
-    o.timestamp!.echo = ep.tsRecent;
-    h.options = o;
   } else {
-    h.options = t.noOptions;
+    // RFC 2018 §4: every ACK carries SACK blocks while the receiver holds out-of-order data.
+    const sack = (flags & (TCP_ACK | TCP_RST)) === TCP_ACK && wantsSack(ep);
+    if (ep.tsOk) {
+      // RFC 7323 §3.2: once agreed, TSopt rides on every segment (RSTs too, as Linux sends them).
+      const o = sack ? tsSackOptions : t.tsOptions;
+      o.timestamp!.value = tsNow(now, ep);
+      o.timestamp!.echo = ep.tsRecent;
+      h.options = o;
+    } else {
+      h.options = sack ? sackOptions : t.noOptions;
+    }
+    if (sack) fillSackBlocks(ep, h.options);
   }
   const hdrLen = TCP_HEADER_LEN + tcpOptionsLength(h.options);
   const pkt = new Uint8Array(HEADROOM + hdrLen + len);
@@ -105,6 +118,8 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
   if (len > 0) ep.sendBuf.peek(pkt, dataOff, len, HEADROOM + hdrLen);
   if (!route.offload) fillTcpChecksum(pkt, HEADROOM, hdrLen + len, ep.localAddr, ep.remoteAddr);
   t.ipOutput(ep.localAddr, ep.remoteAddr, ep.ttl, ep.tos, pkt, route);
+  // PRR counts what goes out during recovery (RFC 6937 prr_out).
+  if (len > 0 && ep.cc !== null) ep.cc.onTransmit(len, now);
   const c = t.counters;
   c.outSegs++;
   if (flags & TCP_RST) c.outRsts++;
@@ -156,23 +171,59 @@ export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean): b
     armRto(t, ep);
     return true;
   }
-  const off = (ep.sndUna - ep.sndBufSeq) | 0;
-  const outstanding = (ep.sndMax - ep.sndUna) | 0;
-  if (outstanding <= 0 || off < 0) return false;
-  const len = Math.min(ep.sndMss, ep.sendBuf.length - off, outstanding);
+  const sent = retransmitAt(t, ep, ep.sndUna, ep.sndMss);
+  if (sent < 0) return false;
+  if (rewind) ep.sndNxt = (ep.sndUna + sent) >>> 0;
+  armRto(t, ep);
+  return true;
+}
+
+/**
+ * Resends up to `max` bytes already sent, from `seq` (at or above SND.UNA), with the FIN if it
+ * was sent and nothing but it remains. Returns the sequence space sent (the FIN counts one),
+ * or -1 when there is nothing there. Does not touch SND.NXT or the timer.
+ */
+export function retransmitAt(t: TcpLayer, ep: TcpEndpoint, seq: number, max: number): number {
+  const off = (seq - ep.sndBufSeq) | 0;
+  const outstanding = (ep.sndMax - seq) | 0;
+  if (outstanding <= 0 || off < 0) return -1;
+  const len = Math.max(0, Math.min(max, dataMss(ep), ep.sendBuf.length - off, outstanding));
   let flags = TCP_ACK;
-  const end = (ep.sndUna + len) >>> 0;
+  const end = (seq + len) >>> 0;
   // The FIN goes again if it was sent and nothing but it (or the data before it) remains.
   if (ep.finQueued && end === ep.finSeq && seqGt(ep.sndMax, ep.finSeq)) flags |= TCP_FIN;
-  if (len <= 0 && !(flags & TCP_FIN)) return false;
+  if (len <= 0 && !(flags & TCP_FIN)) return -1;
   if (len > 0 && off + len === ep.sendBuf.length) flags |= TCP_PSH;
-  transmit(t, ep, ep.sndUna, flags, off, len);
+  transmit(t, ep, seq, flags, off, len);
   t.counters.retransSegs++;
   ep.totalRetrans++;
   ep.rttSeq = -1; // Karn's algorithm (RFC 6298 §3): no sample from a retransmitted segment
-  if (rewind) ep.sndNxt = (end + (flags & TCP_FIN ? 1 : 0)) >>> 0;
-  armRto(t, ep);
+  ep.lastSendAt = t.scheduler.now(); // data went out: not idle (RFC 5681 §4.1; Linux lsndtime)
+  noteRetransmission(ep, ep.lastSendAt);
+  rackOnRetransmit(t, ep, seq, len);
+  return len + (flags & TCP_FIN ? 1 : 0);
+}
+
+/**
+ * A tail loss probe with new data (RFC 8985 §7.3): one segment beyond cwnd if the peer's
+ * window has room. Returns false when there is nothing new to send.
+ */
+export function probeNewData(t: TcpLayer, ep: TcpEndpoint): boolean {
+  const off = (ep.sndNxt - ep.sndBufSeq) | 0;
+  const room = ep.sndWnd - ((ep.sndNxt - ep.sndUna) | 0);
+  const len = Math.min(ep.sendBuf.length - off, dataMss(ep), room);
+  if (len <= 0 || seqLt(ep.sndNxt, ep.sndMax)) return false;
+  const seq = ep.sndNxt;
+  transmit(t, ep, seq, TCP_ACK | (off + len === ep.sendBuf.length ? TCP_PSH : 0), off, len);
+  rackOnSend(t, ep, seq, len);
+  ep.sndNxt = ep.sndMax = (seq + len) >>> 0;
+  ep.lastSendAt = t.scheduler.now();
   return true;
+}
+
+/** Payload per segment now: the send MSS less the SACK blocks the segment will carry. */
+function dataMss(ep: TcpEndpoint): number {
+  return Math.max(1, ep.sndMss - sackOptionBytes(ep));
 }
 
 /** (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3). */
@@ -211,17 +262,26 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
     cc.onIdleRestart(t.ccSample(ep));
   }
+  // RFC 6675 §5 (C): in SACK recovery the lost holes go first (NextSeg rule 1).
+  const sack = ep.scoreboard !== null;
+  if (sack && sendLostHoles(t, ep)) sent = true;
+  // SACK blocks riding on data take room from it (Linux tcp_current_mss).
+  const mss = dataMss(ep);
+  let sentNew = false;
   for (;;) {
+    // After a timeout rewound SND.NXT, what the peer SACKed is skipped (RFC 6675 §5.1).
+    const gap = sack ? skipSacked(ep) : Infinity;
     const off = (ep.sndNxt - ep.sndBufSeq) | 0;
     const avail = ep.sendBuf.length - off;
     const inFlight = (ep.sndNxt - ep.sndUna) | 0;
-    const usable = Math.min(ep.sndWnd, cc.cwnd) - inFlight;
-    const len = Math.max(0, Math.min(avail, ep.sndMss, usable));
+    // The peer's window counts sequence space; cwnd counts what is in the network (pipe with SACK).
+    const usable = Math.min(ep.sndWnd - inFlight, cc.cwnd - (sack ? sackInFlight(ep) : inFlight));
+    const len = Math.max(0, Math.min(avail, mss, usable, gap));
     // A FIN takes one sequence number of the peer's window, as in Linux (tcp_snd_wnd_test):
     // sent into a zero window it would be refused and retransmitted until R2 gave up.
     const fin = finPending(ep) && off + len === ep.sendBuf.length && ep.sndWnd - inFlight >= len + 1;
     if (len === 0 && !fin) break;
-    if (len > 0 && len < ep.sndMss && !fin) {
+    if (len > 0 && len < mss && !fin) {
       const retransmission = seqLt(ep.sndNxt, ep.sndMax);
       const allQueued = len === avail;
       // Nagle: a small segment only when nothing is unacknowledged (or TCP_NODELAY), never while corked.
@@ -240,18 +300,30 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     if (!fresh) {
       t.counters.retransSegs++;
       ep.totalRetrans++;
-    } else if (len > 0 && ep.rttSeq < 0) {
-      // Time one segment per round trip (RFC 6298 §3, without timestamps).
-      ep.rttSeq = seq;
-      ep.rttStart = now;
+      noteRetransmission(ep, now);
+      rackOnRetransmit(t, ep, seq, len);
+    } else {
+      rackOnSend(t, ep, seq, len);
+      if (len > 0 && ep.rttSeq < 0) {
+        // Time one segment per round trip (RFC 6298 §3, without timestamps).
+        ep.rttSeq = seq;
+        ep.rttStart = now;
+      }
     }
     ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
     if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
     ep.lastSendAt = now;
     if (!ep.rtx.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
     sent = true;
+    if (fresh) sentNew = true;
     if (fin) break;
   }
+  // NextSeg rule 3: nothing lost and nothing new could go, but cwnd has room.
+  if (sack && !sentNew) {
+    for (let i = 0; i < 64 && sendRule3(t, ep); i++) sent = true;
+  }
+  // RFC 8985 §7.2: after new data, the loss probe timer replaces the RTO while it may.
+  if (sentNew && ep.rtxMode !== RTX_RACK && tlpAllowed(t, ep)) armTlp(t, ep);
   // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
   if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtx.armed) armPersist(t, ep);
   if (ep.ackNow) sendAck(t, ep);

@@ -42,6 +42,8 @@ export class RttEstimator {
   readonly granularity: number;
   readonly slop: number;
   private _srtt = 0;
+  /** The smallest sample seen (Linux tcp_min_rtt keeps a 5-minute windowed minimum; ours is lifelong). */
+  private _minRtt = Infinity;
   private _rttvar = 0;
   private _rto: number;
   private _backoffs = 0;
@@ -57,6 +59,11 @@ export class RttEstimator {
   }
 
   /** Smoothed RTT; 0 until the first sample (as Linux reports it in tcp_info). */
+  /** Smallest RTT sample so far, ms (Infinity before the first). */
+  get minRtt(): number {
+    return this._minRtt;
+  }
+
   get srtt(): number {
     return this._srtt;
   }
@@ -84,6 +91,7 @@ export class RttEstimator {
    */
   sample(rttMs: number): boolean {
     if (!(rttMs >= 0) || rttMs === Infinity) return false;
+    if (rttMs < this._minRtt) this._minRtt = rttMs;
     if (!this._hasSample) {
       // RFC 6298 §2.2: the first measurement.
       this._srtt = rttMs;

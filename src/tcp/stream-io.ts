@@ -3,6 +3,7 @@ import { TcpState } from './state.js';
 import { URG_NONE, URG_PENDING, URG_READ, URG_VALID, type TcpEndpoint } from './tcp-endpoint.js';
 import { maxWindow, openedWindow, output, sendAck } from './output.js';
 import type { TcpLayer } from './tcp-layer.js';
+import { autotuneOnRead, autotuneOnWrite } from './autotune.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -25,6 +26,8 @@ export function tcpSend(t: TcpLayer, ep: TcpEndpoint, data: Uint8Array, off: num
     throw new EndpointError('EPIPE');
   }
   if (off >= data.length) return 0;
+  // More than fits: the buffer may grow if it, not the windows, holds the sender back.
+  if (ep.sendBuf.free < data.length - off) autotuneOnWrite(t, ep);
   const n = ep.sendBuf.write(data, off);
   if (n === 0) return WOULD_BLOCK;
   if (oob) {
@@ -58,6 +61,7 @@ export function tcpRecv(t: TcpLayer, ep: TcpEndpoint, max: number, peek: boolean
     if (!peek) {
       ep.recvBuf.discard(skip + n);
       if (skip) ep.urgState = URG_NONE; // the stream passed the mark: urgent data is gone (Linux)
+      autotuneOnRead(t, ep, skip + n); // may grow recvBuf: the update below offers the new room
       windowUpdate(t, ep);
     }
     return out;

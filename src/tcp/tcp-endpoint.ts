@@ -6,13 +6,21 @@ import type { ErrnoCode } from '../stack/errno.js';
 import type { RouteResult } from '../stack/ip-host.js';
 import { RttEstimator } from './rtt.js';
 import type { CongestionControl } from './congestion/congestion-control.js';
+import type { BufTuneState } from './autotune.js';
 import { TcpState, stateName } from './state.js';
+import type { SackScoreboard } from './sack-scoreboard.js';
+import type { RackState } from './rack.js';
+import type { MtuProbeState } from './pmtu.js';
 import type { TcpConfig } from './config.js';
 
 /** What the retransmission timer is timing (Linux's icsk_pending). */
 export const RTX_NONE = 0;
 export const RTX_RTO = 1;
 export const RTX_PERSIST = 2;
+/** RACK's reordering timer (RFC 8985 §6.3; Linux ICSK_TIME_REO_TIMEOUT). */
+export const RTX_RACK = 3;
+/** The tail loss probe timeout (RFC 8985 §7.2; Linux ICSK_TIME_LOSS_PROBE). */
+export const RTX_TLP = 4;
 
 /** What the slow timer is timing (Linux's sk_timer: keepalive, FIN-WAIT-2, TIME-WAIT). */
 export const SLOW_NONE = 0;
@@ -187,6 +195,36 @@ export class TcpEndpoint {
   /** Last.ACK.sent (§4.3): RCV.NXT in the last ACK we sent. */
   lastAckSent = 0;
 
+  // ---- selective acknowledgements (RFC 2018, RFC 2883, RFC 6675) ----
+  /** Our SYN offered SACK-permitted. */
+  sackOffered = false;
+  /** Both SYNs carried SACK-permitted (RFC 2018 §2): ACKs carry blocks, the sender keeps a scoreboard. */
+  sackOk = false;
+  /** What the peer has SACKed beyond SND.UNA (created at the first SACK block). */
+  scoreboard: SackScoreboard | null = null;
+  /** RFC 6675 HighRxt: one past the highest byte retransmitted in this recovery (or after a timeout). */
+  highRxt = 0;
+  /** A duplicate segment to report in the first block of the next ACK (RFC 2883 §4), as [start, end). */
+  dsackStart = 0;
+  dsackEnd = 0;
+  dsackPending = false;
+  /** After a retransmission timeout until SND.UNA passes lossHigh (Linux TCP_CA_Loss): resend all not SACKed. */
+  inLoss = false;
+  lossHigh = 0;
+  /** RACK-TLP state (RFC 8985), created when a SACK connection first sends data with RACK on. */
+  rack: RackState | null = null;
+  /**
+   * Undo of a spurious reduction (src/tcp/undo.ts): UNDO_NONE, or the episode's kind (a
+   * recovery or a timeout), begun at undoMarker (SND.UNA); undoRetrans counts its
+   * retransmissions not yet shown needless by a D-SACK, undoSent all of them, undoTsval is the
+   * TSval of the first (-1: none yet, or no timestamps).
+   */
+  undoKind = 0;
+  undoMarker = 0;
+  undoRetrans = 0;
+  undoSent = 0;
+  undoTsval = -1;
+
   // ---- delayed ACK ----
   /** Bytes received since the last ACK we sent. */
   unackedBytes = 0;
@@ -198,6 +236,14 @@ export class TcpEndpoint {
   // ---- path MTU (helper "pmtu" owns this block) ----
   /** The path MTU the send MSS follows (RFC 1191), bytes; 0 = not yet known (the route's MTU). */
   pmtu = 0;
+  /** MSS ceiling and RFC 4821 search state (logic in pmtu.ts), allocated at the first path MTU event. */
+  mtup: MtuProbeState | null = null;
+
+  // ---- buffer auto-tuning (helper "autotune" owns this block; logic in autotune.ts) ----
+  /** SO_RCVBUF / SO_SNDBUF set by the user (Linux sk_userlocks): that direction is not auto-tuned. */
+  bufLocks = 0;
+  /** Receiver RTT, DRS and memory-charge state, allocated when data first flows (idle costs nothing). */
+  tune: BufTuneState | null = null;
 
   readonly wait = new WaitQueue();
 

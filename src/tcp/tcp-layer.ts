@@ -9,7 +9,7 @@ import { pickEphemeralPort, PRIVILEGED_BELOW } from '../stack/ports.js';
 import type { TimerScheduler } from '../time/scheduler.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
-import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
+import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
 import { isLimitedBroadcast, isMulticastIPv4 } from '../wire/address.js';
 import {
   TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_RST, TCP_SYN, emitTcp, fillTcpChecksum, parseTcp,
@@ -17,6 +17,7 @@ import {
 } from '../wire/tcp.js';
 import type { CcSample, CongestionControl } from './congestion/congestion-control.js';
 import { congestionControlFactory } from './congestion/registry.js';
+import { inFlight as sackInFlight } from './sack-sender.js';
 import { NewReno } from './congestion/newreno.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { connectionInput, synSentInput } from './input.js';
@@ -28,6 +29,8 @@ import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint } from './tcp-endpoint.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
+import { onFragNeeded } from './pmtu.js';
+import { autotuneUncharge } from './autotune.js';
 
 const IP_PROTO_TCP = 6;
 /** Linux tcp_min_snd_mss: the smallest MSS a peer can make us use. */
@@ -72,6 +75,11 @@ export class TcpLayer implements ProtocolHandler {
   private readonly listeners = new Map<number, TcpEndpoint[]>();
   private challengeSecond = -1;
   private challengeCount = 0;
+  // ---- buffer auto-tuning (helper "autotune"; logic in autotune.ts) ----
+  /** Buffer capacity auto-tuning has added over all endpoints of the host (at most config.memLimit). */
+  tuneMem = 0;
+  /** Growth was cut short by config.memLimit (Linux tcp_memory_pressure); entries are counted. */
+  tunePressure = false;
   private readonly rtxCb = (ep: TcpEndpoint): void => onRetransmitTimer(this, ep);
   private readonly delackCb = (ep: TcpEndpoint): void => onDelayedAck(this, ep);
   private readonly slowCb = (ep: TcpEndpoint): void => onSlowTimer(this, ep);
@@ -283,7 +291,8 @@ export class TcpLayer implements ProtocolHandler {
     const cfg = this.config;
     ep.wsOffered = cfg.windowScaling ? initialWscale(cfg, ep.recvBuf.capacity) : -1;
     ep.tsOffered = cfg.timestamps;
-    ep.wsOk = ep.tsOk = false;
+    ep.sackOffered = cfg.sack;
+    ep.wsOk = ep.tsOk = ep.sackOk = false;
     ep.rcvWscale = ep.sndWscale = 0;
     ep.tsOffset = this.tsRng.u32();
     ep.shutRead = false;
@@ -492,6 +501,7 @@ export class TcpLayer implements ProtocolHandler {
     ch.tos = l.tos;
     ch.sendBuf.resize(l.sendBuf.capacity);
     ch.recvBuf.resize(l.recvBuf.capacity);
+    ch.bufLocks = l.bufLocks; // autotune: SO_RCVBUF / SO_SNDBUF locks are inherited (Linux sk_userlocks)
     ch.localAddr = dst;
     ch.remoteAddr = src;
     ch.remotePort = seg.srcPort;
@@ -503,7 +513,7 @@ export class TcpLayer implements ProtocolHandler {
     // RFC 7323 §2.2, §3.2: the SYN-ACK carries window scale and timestamps only if the SYN did.
     const cfg = this.config;
     ch.tsOffset = this.tsRng.u32();
-    negotiate(ch, seg.options, cfg.windowScaling ? initialWscale(cfg, ch.recvBuf.capacity) : -1, cfg.timestamps, this.scheduler.now());
+    negotiate(ch, seg.options, cfg.windowScaling ? initialWscale(cfg, ch.recvBuf.capacity) : -1, cfg.timestamps, cfg.sack, this.scheduler.now());
     ch.irs = seg.seq;
     ch.rcvNxt = (seg.seq + 1) >>> 0;
     ch.rcvAdv = ch.rcvNxt;
@@ -538,6 +548,7 @@ export class TcpLayer implements ProtocolHandler {
    * RFC 5927 / RFC 9293 §3.9.2.2: ICMP errors quoting one of our segments. Only a quoted
    * sequence number in flight counts. Connecting sockets fail with the error (Linux
    * tcp_v4_err); established ones keep it as a soft error for a later timeout.
+   * "Fragmentation needed" is path MTU discovery instead (RFC 1191; pmtu.ts).
    */
   icmpError(r: IcmpErrorReport): void {
     if (r.transport.length < 8) return;
@@ -553,7 +564,11 @@ export class TcpLayer implements ProtocolHandler {
     }
     let err: ErrnoCode;
     if (r.type === ICMP_DEST_UNREACH) {
-      if (r.code === 4) return; // fragmentation needed: path MTU discovery is a later issue
+      if (r.code === UNREACH_FRAG_NEEDED) {
+        // RFC 1191 §3: not an error but a smaller path MTU (Linux tcp_v4_mtu_reduced).
+        onFragNeeded(this, ep, r.mtu);
+        return;
+      }
       const e = ICMP_UNREACH_ERRNO[r.code];
       if (!e) return;
       err = e[0];
@@ -676,6 +691,8 @@ export class TcpLayer implements ProtocolHandler {
     this.unhashConn(ep);
     ep.sendBuf.clear();
     ep.ooo = null;
+    ep.scoreboard = null;
+    ep.rack = null;
     if (wasTimeWait) this.counters.extTW++;
     if (ep.orphan && !awaitingAccept) this.release(ep);
     else if (!ep.boundPort) this.unbindPort(ep);
@@ -698,7 +715,10 @@ export class TcpLayer implements ProtocolHandler {
     ep.recvBuf.clear();
     ep.recvBuf.release();
     ep.ooo = null;
+    ep.scoreboard = null;
+    ep.rack = null;
     ep.cc = null;
+    autotuneUncharge(this, ep); // autotune: the host's buffer budget gets the growth back
   }
 
   enterTimeWait(ep: TcpEndpoint): void {
@@ -708,6 +728,9 @@ export class TcpLayer implements ProtocolHandler {
     ep.rtxMode = RTX_NONE;
     ep.sendBuf.clear();
     ep.sendBuf.release();
+    ep.scoreboard = null;
+    ep.rack = null;
+    autotuneUncharge(this, ep); // autotune: the send side's growth goes back to the host's budget
     this.armTimeWait(ep);
   }
 
@@ -757,7 +780,9 @@ export class TcpLayer implements ProtocolHandler {
     s.sndUna = ep.sndUna;
     s.sndMax = ep.sndMax;
     s.flightSize = (ep.sndMax - ep.sndUna) >>> 0;
-    s.pipe = s.flightSize;
+    // RFC 6675 §4 pipe when a scoreboard exists, else FlightSize.
+    s.pipe = ep.scoreboard !== null ? sackInFlight(ep) : s.flightSize;
+    s.sackOk = ep.sackOk;
     s.ackedBytes = 0;
     s.sackedBytes = 0;
     s.rttMs = undefined;

@@ -1,8 +1,11 @@
 import { TCP_ACK, TCP_PSH } from '../wire/tcp.js';
 import { isSynchronized, TcpState } from './state.js';
-import { RTX_NONE, RTX_PERSIST, SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, type TcpEndpoint } from './tcp-endpoint.js';
+import { RTX_NONE, RTX_PERSIST, RTX_RACK, RTX_TLP, SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, type TcpEndpoint } from './tcp-endpoint.js';
 import { armPersist, armRto, output, retransmitHead, sendAbortRst, sendAck, sendSyn, transmit } from './output.js';
+import { rackTimerFired, sackOnTimeout, tlpTimerFired } from './sack-sender.js';
+import { UNDO_TIMEOUT, beginEpisode } from './undo.js';
 import type { TcpLayer } from './tcp-layer.js';
+import { onRetransmitTimeout as onPmtuTimeout } from './pmtu.js';
 
 /** Linux tcp_orphan_retries = 0 means 8: how long an orphan's FIN is retransmitted. */
 const ORPHAN_RETRIES = 8;
@@ -35,6 +38,9 @@ function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
  * persist timer's zero-window probes (§3.8.6.1).
  */
 export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
+  // RACK-TLP's modes of this timer (RFC 8985 §6.3, §7.3).
+  if (ep.rtxMode === RTX_RACK) return rackTimerFired(t, ep);
+  if (ep.rtxMode === RTX_TLP) return tlpTimerFired(t, ep);
   if (ep.rtxMode === RTX_PERSIST) {
     persistProbe(t, ep);
     return;
@@ -70,9 +76,15 @@ export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
     return;
   }
   t.counters.extTCPTimeouts++;
+  // A probe in flight is inconclusive now; a long run of timeouts suggests a PMTU black hole
+  // and shrinks the MSS before the retransmission (RFC 2923 §2.1, Linux tcp_write_timeout).
+  onPmtuTimeout(t, ep);
+  // The first timeout of this segment outside recovery starts an episode that may be undone.
+  if (ep.retransmits === 0 && !ep.cc?.inRecovery) beginEpisode(ep, UNDO_TIMEOUT);
   ep.cc?.onRetransmitTimeout(t.ccSample(ep));
   ep.retransmits++;
   ep.dupAcks = 0;
+  if (ep.sackOk) sackOnTimeout(t, ep);
   // R1 (RFC 1122 §4.2.3.5): after retries1 the route may be stale; look it up again.
   if (ep.retransmits === cfg.retries1) ep.route = t.ip.routeTo(ep.remoteAddr) ?? ep.route;
   ep.rtt.backoff();

@@ -1,6 +1,6 @@
 // Runs in a browser page: the core (no Node API) on a virtual network, through the web-streams
 // sockets and the Berkeley API. The page's #result gets a JSON report.
-import { Network, AF_INET, SOCK_DGRAM } from '../../src/index.js';
+import { Network, AF_INET, SOCK_DGRAM, POLLIN } from '../../src/index.js';
 
 async function main(): Promise<Record<string, unknown>> {
   const net = new Network({ seed: 5, link: { latency: 2, loss: 0.02 } });
@@ -35,8 +35,15 @@ async function main(): Promise<Record<string, unknown>> {
     const udp = client.udpSocket({ remoteAddress: '10.0.0.2', remotePort: 9 });
     await udp.opened;
     const w = udp.writable.getWriter();
-    await w.write({ data: new TextEncoder().encode('hello from a browser') });
-    const [msg, from] = await s.recvfrom(ufd, 100);
+    // The link loses 2% of frames and UDP never retransmits: like any UDP client, try again.
+    let got1: [Uint8Array, { address: string }] | null = null;
+    for (let i = 0; i < 10 && got1 === null; i++) {
+      await w.write({ data: new TextEncoder().encode('hello from a browser') });
+      const [ready] = await s.poll([{ fd: ufd, events: POLLIN }], 50);
+      if (ready!.revents! & POLLIN) got1 = await s.recvfrom(ufd, 100);
+    }
+    if (got1 === null) throw new Error('no UDP datagram arrived in 10 tries');
+    const [msg, from] = got1;
     await udp.close();
     return {
       tcpBytes: got,

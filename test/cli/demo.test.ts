@@ -45,8 +45,8 @@ test('the TCP echo crosses the lossy wan: handshake, transfer and close in the t
   const { text } = await transcript();
   assert.match(text, /close\(\); the echo was "Hello, world"/);
   const wan = linesOf(text, 'wan');
-  const syn = wan.findIndex((l) => /^10\.0\.0\.1\.\d+ > 10\.0\.1\.7\.7: Flags \[S\], seq \d+, win \d+, options \[mss 1460,TS val \d+ ecr 0,wscale 7\], length 0/.test(l));
-  const synAck = wan.findIndex((l) => /^10\.0\.1\.7\.7 > 10\.0\.0\.1\.\d+: Flags \[S\.\], seq \d+, ack \d+, win \d+, options \[mss 1460,TS val \d+ ecr \d+,wscale 7\], length 0/.test(l));
+  const syn = wan.findIndex((l) => /^10\.0\.0\.1\.\d+ > 10\.0\.1\.7\.7: Flags \[S\], seq \d+, win \d+, options \[mss 1460,sackOK,TS val \d+ ecr 0,wscale 7\], length 0/.test(l));
+  const synAck = wan.findIndex((l) => /^10\.0\.1\.7\.7 > 10\.0\.0\.1\.\d+: Flags \[S\.\], seq \d+, ack \d+, win \d+, options \[mss 1460,sackOK,TS val \d+ ecr \d+,wscale 7\], length 0/.test(l));
   // PSH on the last (here the only) segment of what was queued: RFC 9293 §3.9.1.2 MUST-61.
   const data = wan.findIndex((l) => /^10\.0\.0\.1\.\d+ > 10\.0\.1\.7\.7: Flags \[F?P\.\], seq 1:13, ack 1, .*length 12/.test(l));
   const echo = wan.findIndex((l) => /^10\.0\.1\.7\.7 > 10\.0\.0\.1\.\d+: Flags \[F?P\.\], seq 1:13, ack 1[34], .*length 12/.test(l));
@@ -54,11 +54,13 @@ test('the TCP echo crosses the lossy wan: handshake, transfer and close in the t
   const fin2 = wan.findIndex((l) => /^10\.0\.1\.7\.7 > 10\.0\.0\.1\.\d+: Flags \[FP?\.\], seq (1:)?13, ack 14/.test(l));
   for (const [name, i] of Object.entries({ syn, synAck, data, echo, fin1, fin2 })) assert.ok(i >= 0, `${name} missing in\n${wan.join('\n')}`);
   assert.ok(syn < synAck && synAck < data && data < echo && fin1 < fin2, wan.join('\n'));
-  // The MSS option rides on SYNs only (RFC 9293 §3.2 MUST-65), window scale too (RFC 7323 §2.2);
-  // timestamps, agreed in the handshake, ride on every segment (RFC 7323 §3.2).
+  // The MSS option rides on SYNs only (RFC 9293 §3.2 MUST-65), window scale and SACK-permitted
+  // too (RFC 7323 §2.2, RFC 2018 §2); timestamps, agreed in the handshake, ride on every segment
+  // (RFC 7323 §3.2); SACK blocks only on ACKs sent while data is missing (RFC 2018 §4).
   for (const l of wan) {
-    assert.equal(/options \[mss 1460,/.test(l), /Flags \[S\.?\]/.test(l), l);
-    assert.match(l, /options \[(mss 1460,)?TS val \d+ ecr \d+(,wscale 7)?\]/);
+    const syn = /Flags \[S\.?\]/.test(l);
+    assert.equal(/options \[mss 1460,sackOK,/.test(l), syn, l);
+    assert.match(l, /options \[(mss 1460,sackOK,)?TS val \d+ ecr \d+(,wscale 7)?(,sack [1-3] (\{\d+:\d+\}){1,3})?\]/);
   }
   assert.match(text, /bob sent 65536 bytes and got 65536 back, identical/);
 });

@@ -20,7 +20,8 @@ import { after, before, type TestContext } from 'node:test';
 import { Network } from '../../src/sim/network.js';
 import type { Host } from '../../src/sim/host.js';
 import type { Impairments } from '../../src/link/segment.js';
-import { PcapngWriter } from '../../src/link/pcapng.js';
+import { PcapngWriter, tapToPcap } from '../../src/link/pcapng.js';
+import { wallClock } from '../../src/link/node/wall-clock.js';
 import { loadLibc } from '../../src/link/node/libc.js';
 import { attachTap, type TapAttachment } from '../../src/link/node/attach-tap.js';
 
@@ -299,7 +300,7 @@ export interface LibraryStack {
  */
 export function attachLibraryStack(
   ns: Netns,
-  o: { impairments?: Partial<Impairments>; seed?: number } = {},
+  o: { impairments?: Partial<Impairments>; seed?: number; snaplen?: number } = {},
 ): LibraryStack {
   const { kernelIp, stackIp } = ns.subnet();
   const dev = ns.ifname();
@@ -308,7 +309,10 @@ export function attachLibraryStack(
   const tap = attachTap(net, host, { dev, ip: `${stackIp}/24`, ...(o.impairments ? { impairments: o.impairments } : {}) });
   const pcapFile = join(ns.dir, `${dev}.pcapng`);
   const file: WriteStream = createWriteStream(pcapFile);
-  tap.capture(new PcapngWriter((chunk) => file.write(chunk)));
+  const writer = new PcapngWriter((chunk) => file.write(chunk));
+  // `snaplen` keeps only each frame's first bytes (headers), for captures of bulk transfers.
+  if (o.snaplen === undefined) tap.capture(writer);
+  else tapToPcap(writer, tap.port, wallClock, { name: dev, snaplen: o.snaplen });
   try {
     execFileSync('ip', ['link', 'set', dev, 'netns', ns.name], { stdio: 'pipe' });
     ns.ip('addr', 'add', `${kernelIp}/24`, 'dev', dev);
@@ -394,6 +398,48 @@ export async function tsharkLines(file: string, filter: string): Promise<string[
   const r = await execAsync('tshark', ['-n', '-r', file, ...TSHARK_CHECKS, ...(await tsharkHeuristicsOff()), '-Y', filter], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(describeRun(`tshark -r ${file} -Y '${filter}'`, r));
   return r.stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+/**
+ * The fields of every packet matching a display filter, one array per packet (tshark -T fields,
+ * tab-separated; a field absent from a packet is ''; repeated occurrences joined by ',').
+ * One pass over the file, for counting in the test instead of one tshark run per filter.
+ */
+export async function tsharkFields(file: string, filter: string, fields: readonly string[], timeoutMs = 240_000): Promise<string[][]> {
+  const r = await execAsync(
+    'tshark',
+    ['-n', '-r', file, ...(await tsharkHeuristicsOff()), '-Y', filter, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])],
+    { timeoutMs },
+  );
+  if (r.code !== 0) throw new Error(describeRun(`tshark -r ${file} -Y '${filter}' -T fields`, r));
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+/** What Linux's `ss -ti` says about the TCP connection with `port` at either end. */
+export interface LinuxTcpInfo {
+  /** `ss -tineH` output for the connection (for messages). */
+  readonly raw: string;
+  /** TCPI_OPT_TIMESTAMPS ('ts'), TCPI_OPT_SACK ('sack') and the window shifts ('wscale:snd,rcv'). */
+  readonly ts: boolean;
+  readonly sack: boolean;
+  readonly wscale: { snd: number; rcv: number } | null;
+}
+
+/**
+ * The kernel's TCP_INFO of one connection in the namespace, through `ss -tine` (inet_diag).
+ * `-e` is needed: iproute2 6.1's ss prints the 'ts' and 'sack' flags only with it.
+ */
+export async function linuxTcpInfo(ns: Netns, port: number): Promise<LinuxTcpInfo> {
+  const r = await ns.exec('ss', ['-tineH', 'state', 'connected', `( sport = :${port} or dport = :${port} )`], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(describeRun('ss -tineH', r));
+  const raw = r.stdout.trim();
+  const ws = /\bwscale:(\d+),(\d+)/.exec(raw);
+  return { raw, ts: /(^|\s)ts(\s|$)/m.test(raw), sack: /(^|\s)sack(\s|$)/m.test(raw), wscale: ws ? { snd: Number(ws[1]), rcv: Number(ws[2]) } : null };
+}
+
+/** after - before for each named nstat counter (absent counts as 0). */
+export function nstatDelta(before: Map<string, number>, after: Map<string, number>, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, (after.get(n) ?? 0) - (before.get(n) ?? 0)]));
 }
 
 /** SHA-256 of a file, streamed. */

@@ -38,7 +38,7 @@ const PASSIVE = `
 +0  bind(3, ..., ...) = 0
 +0  listen(3, 1) = 0
 +0  < S 0:0(0) win 32792 <mss 1000,nop,nop,sackOK,nop,wscale 7>
-+0  > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>
++0  > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
 +.1 < . 1:1(0) ack 1 win 32792
 +0  accept(3, ..., ...) = 4
 `;
@@ -48,7 +48,7 @@ const ACTIVE = `
 0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0   fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
 +0   connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
-+0   > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 7>
++0   > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
 +.05 < S. 0:0(0) ack 1 win 5792 <mss 1460>
 +0   > . 1:1(0) ack 1
 `;
@@ -70,7 +70,7 @@ test('passive open, data both ways, delayed ACK and an orderly close', async () 
 `);
   assert.equal(r.events, 18);
   assert.ok(Math.abs(r.seconds - 0.34) < 1e-9, `ran ${r.seconds} s of virtual time`);
-  assert.ok(r.log.some((l) => l.includes('> S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>')), r.log.join('\n'));
+  assert.ok(r.log.some((l) => l.includes('> S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>')), r.log.join('\n'));
 });
 
 test('active open with a non-blocking connect, SO_ERROR and data', async () => {
@@ -85,7 +85,7 @@ test('a blocking connect returns when the handshake completes', async () => {
   await passes(`
 0          socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0...0.05  connect(3, ..., ...) = 0
-+0         > S 0:0(0) <mss 1460,nop,nop,TS val 100 ecr 0,nop,wscale 7>
++0         > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
 +.05       < S. 0:0(0) ack 1 win 5792 <mss 1460>
 +0         > . 1:1(0) ack 1
 +0         close(3) = 0
@@ -201,9 +201,9 @@ test('runScript runs a hand-built AST', async () => {
 // ---- scripts that must fail, and do ------------------------------------------------------
 
 test('wrong flags fail at the line, expected and actual side by side', async () => {
-  const r = await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>', '> S 0:0(0) <mss 1460>'), 7, /flags: expected S vs actual S\./);
+  const r = await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>', '> S 0:0(0) <mss 1460>'), 7, /flags: expected S vs actual S\./);
   assert.match(r.expected ?? '', /> S 0:0\(0\) <mss 1460>/);
-  assert.match(r.actual ?? '', /> S\. 0:0\(0\) ack 1 win 65535 <mss 1460,nop,wscale 7>/);
+  assert.match(r.actual ?? '', /> S\. 0:0\(0\) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>/);
   const text = formatResult(r);
   assert.match(text, /t\.pkt:7: fail: flags/);
   assert.match(text, /\n {2}expected: 0\.000000 > S 0:0\(0\)/);
@@ -211,13 +211,13 @@ test('wrong flags fail at the line, expected and actual side by side', async () 
 });
 
 test('a wrong ack fails', async () => {
-  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>', '> S. 0:0(0) ack 2 <mss 1460>'), 7, /ack: expected 2 vs actual 1/);
+  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>', '> S. 0:0(0) ack 2 <mss 1460>'), 7, /ack: expected 2 vs actual 1/);
 });
 
 test('wrong options and a wrong window fail', async () => {
-  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>', '> S. 0:0(0) ack 1 <mss 1460,sackOK>'), 7, /options: expected <mss 1460,sackOK> vs actual <mss 1460,nop,wscale 7>/);
-  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>', '> S. 0:0(0) ack 1 win 1000 <mss 1460>'), 7, /win: expected 1000 vs actual 65535/);
-  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>', '> S. 0:0(0) ack 1'), 7, /options: expected <> vs actual <mss 1460,nop,wscale 7>/);
+  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>', '> S. 0:0(0) ack 1 <mss 1460,sackOK>'), 7, /options: expected <mss 1460,sackOK> vs actual <mss 1460,nop,nop,sackOK,nop,wscale 7>/);
+  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>', '> S. 0:0(0) ack 1 win 1000 <mss 1460>'), 7, /win: expected 1000 vs actual 65535/);
+  await failsAt(PASSIVE.replace('> S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>', '> S. 0:0(0) ack 1'), 7, /options: expected <> vs actual <mss 1460,nop,nop,sackOK,nop,wscale 7>/);
 });
 
 test('a missing packet fails', async () => {
@@ -300,7 +300,7 @@ test('%{ }% blocks are reported unsupported after the rest passed; a later failu
 
 test('shell commands other than mapped sysctls are unsupported; mapped ones run', async () => {
   await unsupportedAt('\n0 `echo hello`\n', 2, /shell command/);
-  await unsupportedAt('\n0 `sysctl -q net.ipv4.tcp_sack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n', 2, /shell command/);
+  await unsupportedAt('\n0 `sysctl -q net.ipv4.tcp_fack=1`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n', 2, /shell command/);
   await passes('\n0 `sysctl -q net.ipv4.tcp_sack=0`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n');
 });
 

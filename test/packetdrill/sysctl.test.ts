@@ -17,9 +17,9 @@ function assertUnsupported(r: ReturnType<typeof applySysctl>, ...mentions: strin
 
 /**
  * For every key: a value it accepts and the config change expected (an empty object for keys
- * accepted without effect), and a value it must refuse.
+ * accepted without effect; ok null for read-only keys), and a value it must refuse.
  */
-const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: string }> = {
+const CASES: Record<string, { ok: string | null; expect: Partial<TcpConfig>; bad: string }> = {
   'net.ipv4.tcp_syn_retries': { ok: '2', expect: { synRetries: 2 }, bad: '0' },
   'net.ipv4.tcp_synack_retries': { ok: '1', expect: { synAckRetries: 1 }, bad: '256' },
   'net.ipv4.tcp_retries1': { ok: '2', expect: { retries1: 2 }, bad: '-1' },
@@ -29,28 +29,31 @@ const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: strin
   'net.ipv4.tcp_keepalive_time': { ok: '10', expect: { keepIdleS: 10 }, bad: '0' },
   'net.ipv4.tcp_keepalive_intvl': { ok: '3', expect: { keepIntvlS: 3 }, bad: '40000' },
   'net.ipv4.tcp_keepalive_probes': { ok: '4', expect: { keepCnt: 4 }, bad: '128' },
-  'net.ipv4.tcp_rmem': { ok: '4096 87380 6291456', expect: { rcvBuf: 87380 }, bad: '4096 87380' },
-  'net.ipv4.tcp_wmem': { ok: '4096\t262144   4194304', expect: { sndBuf: 262144 }, bad: '4096 0 4194304' },
+  'net.ipv4.tcp_rmem': { ok: '4096 87380 6291456', expect: { rcvBuf: 87380, rcvBufMax: 6291456 }, bad: '4096 87380' },
+  'net.ipv4.tcp_wmem': { ok: '4096\t262144   4194304', expect: { sndBuf: 262144, sndBufMax: 4194304 }, bad: '4096 0 4194304' },
   'net.ipv4.tcp_rto_min_us': { ok: '5000', expect: { rtoMinMs: 5 }, bad: '0' },
   'net.ipv4.tcp_rto_max_ms': { ok: '60000', expect: { rtoMaxMs: 60000 }, bad: '999' },
   'net.ipv4.tcp_slow_start_after_idle': { ok: '0', expect: { slowStartAfterIdle: false }, bad: '2' },
   'net.core.somaxconn': { ok: '16', expect: { somaxconn: 16 }, bad: 'lots' },
-  'net.ipv4.tcp_sack': { ok: '0', expect: {}, bad: '1' },
-  'net.ipv4.tcp_dsack': { ok: '0', expect: {}, bad: '1' },
+  'net.ipv4.tcp_sack': { ok: '0', expect: { sack: false }, bad: '2' },
+  'net.ipv4.tcp_dsack': { ok: '0', expect: { dsack: false }, bad: '2' },
   'net.ipv4.tcp_fack': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_timestamps': { ok: '0', expect: { timestamps: false }, bad: '2' },
   'net.ipv4.tcp_window_scaling': { ok: '0', expect: { windowScaling: false }, bad: '2' },
   'net.ipv4.tcp_ecn': { ok: '0', expect: {}, bad: '2' },
-  'net.ipv4.tcp_mtu_probing': { ok: '0', expect: {}, bad: '1' },
-  'net.ipv4.tcp_base_mss': { ok: '1024', expect: {}, bad: 'big' },
+  'net.ipv4.tcp_mtu_probing': { ok: '1', expect: { mtuProbing: 1 }, bad: '3' },
+  'net.ipv4.tcp_base_mss': { ok: '512', expect: { baseMss: 512 }, bad: 'big' },
+  'net.ipv4.tcp_mtu_probe_floor': { ok: '64', expect: { mtuProbeFloor: 64 }, bad: '47' },
+  'net.ipv4.tcp_probe_interval': { ok: '60', expect: { probeIntervalMs: 60000 }, bad: '0' },
   'net.ipv4.tcp_syncookies': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_tw_reuse': { ok: '2', expect: {}, bad: '1' },
   'net.ipv4.tcp_tw_recycle': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_fastopen': { ok: '0', expect: {}, bad: '0x3' },
-  'net.ipv4.tcp_moderate_rcvbuf': { ok: '0', expect: {}, bad: '1' },
+  'net.ipv4.tcp_moderate_rcvbuf': { ok: '0', expect: { moderateRcvBuf: false }, bad: '2' },
+  'net.ipv4.tcp_mem': { ok: '1000 2000 3000', expect: { memLimit: 2000 * 4096 }, bad: '1000 2000' },
   'net.ipv4.tcp_frto': { ok: '0', expect: {}, bad: '2' },
-  'net.ipv4.tcp_recovery': { ok: '0', expect: {}, bad: '1' },
-  'net.ipv4.tcp_early_retrans': { ok: '0', expect: {}, bad: '3' },
+  'net.ipv4.tcp_recovery': { ok: '0', expect: { rack: false }, bad: '8' },
+  'net.ipv4.tcp_early_retrans': { ok: '2', expect: { tlp: false }, bad: '5' },
   'net.ipv4.tcp_reordering': { ok: '3', expect: {}, bad: '4' },
   'net.ipv4.tcp_abort_on_overflow': { ok: '0', expect: {}, bad: '1' },
   'net.ipv4.tcp_rfc1337': { ok: '0', expect: {}, bad: '1' },
@@ -67,7 +70,8 @@ const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: strin
   'net.ipv4.tcp_tso_rtt_log': { ok: '9', expect: {}, bad: '9x' },
   'net.ipv4.tcp_pacing_ss_ratio': { ok: '200', expect: {}, bad: '2.0' },
   'net.ipv4.tcp_pacing_ca_ratio': { ok: '120', expect: {}, bad: 'fast' },
-  'net.ipv4.tcp_congestion_control': { ok: 'reno', expect: {}, bad: 'cubic' },
+  'net.ipv4.tcp_congestion_control': { ok: 'reno', expect: { congestionControl: 'reno' }, bad: 'bbr' },
+  'net.ipv4.tcp_available_congestion_control': { ok: null, expect: {}, bad: 'reno cubic' },
   'net.inet.tcp.delayed_ack': { ok: '0', expect: { delayedAck: false }, bad: '3' },
   'net.inet.tcp.delacktime': { ok: '100', expect: { delayedAckMs: 100 }, bad: '501' },
   'net.inet.tcp.msl': { ok: '5000', expect: { timeWaitMs: 10000 }, bad: '0' },
@@ -81,11 +85,14 @@ const CASES: Record<string, { ok: string; expect: Partial<TcpConfig>; bad: strin
   'net.inet.tcp.mssdflt': { ok: '1220', expect: { defaultMss: 1220 }, bad: '20' },
   'net.inet.tcp.recvspace': { ok: '32768', expect: { rcvBuf: 32768 }, bad: '0' },
   'net.inet.tcp.sendspace': { ok: '16384', expect: { sndBuf: 16384 }, bad: '0' },
+  'net.inet.tcp.recvbuf_auto': { ok: '0', expect: { moderateRcvBuf: false }, bad: '2' },
+  'net.inet.tcp.recvbuf_max': { ok: '2097152', expect: { rcvBufMax: 2097152 }, bad: '0' },
+  'net.inet.tcp.sendbuf_max': { ok: '2097152', expect: { sndBufMax: 2097152 }, bad: '0' },
   'net.inet.tcp.rfc1323': { ok: '1', expect: {}, bad: '0' },
-  'net.inet.tcp.sack.enable': { ok: '0', expect: {}, bad: '1' },
+  'net.inet.tcp.sack.enable': { ok: '0', expect: { sack: false }, bad: '2' },
   'net.inet.tcp.ecn.enable': { ok: '0', expect: {}, bad: '2' },
   'net.inet.tcp.syncookies': { ok: '0', expect: {}, bad: '1' },
-  'net.inet.tcp.cc.algorithm': { ok: 'newreno', expect: {}, bad: 'cubic' },
+  'net.inet.tcp.cc.algorithm': { ok: 'newreno', expect: { congestionControl: 'reno' }, bad: 'reno' },
   'kern.ipc.soacceptqueue': { ok: '64', expect: { somaxconn: 64 }, bad: '70000' },
   'kern.ipc.somaxconn': { ok: '32', expect: { somaxconn: 32 }, bad: '-1' },
   'sockstack.tcp_delack_ms': { ok: '100', expect: { delayedAckMs: 100 }, bad: '0' },
@@ -111,15 +118,33 @@ test('every SYSCTL_MAP entry has a test case, a description and a field that exi
 for (const [key, c] of Object.entries(CASES)) {
   test(`sysctl ${key}: '${c.ok}' applies, '${c.bad}' is refused naming the key`, () => {
     const h = fakeHost();
-    assert.equal(applySysctl(h, `sysctl -q ${key}="${c.ok}"`), 'ok');
+    assert.equal(applySysctl(h, c.ok === null ? `sysctl ${key}` : `sysctl -q ${key}="${c.ok}"`), 'ok');
     assert.deepEqual(h.tcp.config, { ...defaultTcpConfig(), ...c.expect });
     const entry = SYSCTL_MAP[key]!;
-    for (const f of Object.keys(c.expect)) assert.equal(f, entry.field, `${key} sets the field it documents`);
+    for (const f of Object.keys(c.expect)) assert.ok(f === entry.field || entry.alsoSets?.includes(f as keyof TcpConfig), `${key} sets ${f}, a field it documents`);
     const before = { ...h.tcp.config };
     assertUnsupported(applySysctl(h, `sysctl -w ${key}="${c.bad}"`), key);
     assert.deepEqual(h.tcp.config, before, 'a refused value changes nothing');
   });
 }
+
+test('congestion control: every registered name, FreeBSD spellings, SACK back on', () => {
+  const h = fakeHost();
+  assert.equal(h.tcp.config.congestionControl, 'cubic', 'CUBIC is the default, as on Linux');
+  assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_congestion_control=reno'), 'ok');
+  assert.equal(h.tcp.config.congestionControl, 'reno');
+  assert.equal(applySysctl(h, 'echo cubic > /proc/sys/net/ipv4/tcp_congestion_control'), 'ok');
+  assert.equal(h.tcp.config.congestionControl, 'cubic');
+  assert.equal(applySysctl(h, 'sysctl net.inet.tcp.cc.algorithm=newreno'), 'ok');
+  assert.equal(h.tcp.config.congestionControl, 'reno');
+  assert.equal(applySysctl(h, 'sysctl net.inet.tcp.cc.algorithm=cubic'), 'ok');
+  assert.equal(h.tcp.config.congestionControl, 'cubic');
+  assert.equal(applySysctl(h, 'sysctl net.ipv4.tcp_available_congestion_control'), 'ok', 'reading is allowed');
+  assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_sack=0 net.ipv4.tcp_dsack=0'), 'ok');
+  assert.equal(h.tcp.config.sack || h.tcp.config.dsack, false);
+  assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_sack=1 net.ipv4.tcp_dsack=1'), 'ok');
+  assert.equal(h.tcp.config.sack && h.tcp.config.dsack, true);
+});
 
 test('tcp_window_scaling and tcp_timestamps take 1 back after 0', () => {
   const h = fakeHost();
@@ -158,6 +183,7 @@ test('quoting, arithmetic and output to /dev/null, as in Linux selftests', () =>
   const c = h.tcp.config;
   assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"'), 'ok');
   assert.equal(c.rcvBuf, 540000);
+  assert.equal(c.rcvBufMax, 15 * 1024 * 1024);
   assert.equal(applySysctl(h, "sysctl -q net.ipv4.tcp_wmem='4096 262144 4194304'"), 'ok');
   assert.equal(c.sndBuf, 262144);
   assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_wmem="4096 $((256*1024)) 4194304"'), 'ok');
@@ -167,17 +193,18 @@ test('quoting, arithmetic and output to /dev/null, as in Linux selftests', () =>
   assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_notsent_lowat=4294967295 > /dev/null 2>&1'), 'ok');
   assert.equal(applySysctl(h, 'sysctl -q net.ipv4.tcp_ecn=0 &>/dev/null'), 'ok');
   assert.equal(applySysctl(h, 'sysctl net.ipv4.tcp_sack'), 'ok', 'reading a known key changes nothing');
-  assert.deepEqual(c, { ...defaultTcpConfig(), rcvBuf: 540000, sndBuf: 262144, challengeAckLimit: 500 });
+  assert.deepEqual(c, { ...defaultTcpConfig(), rcvBuf: 540000, rcvBufMax: 15 * 1024 * 1024, sndBuf: 262144, sndBufMax: 4194304, challengeAckLimit: 500 });
 });
 
 test('lines that are not sysctls it can honour are reported, naming the key or construct', () => {
   const h = fakeHost();
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_sack=1'), 'net.ipv4.tcp_sack', 'SACK');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_fack=1'), 'net.ipv4.tcp_fack', 'FACK');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_timestamps=2'), 'net.ipv4.tcp_timestamps', '0 or 1');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_window_scaling=2'), 'net.ipv4.tcp_window_scaling');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syncookies=1'), 'net.ipv4.tcp_syncookies', 'SYN cookies');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_foo=1'), 'net.ipv4.tcp_foo');
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_congestion_control=cubic'), 'net.ipv4.tcp_congestion_control', 'NewReno');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_congestion_control=bbr'), 'net.ipv4.tcp_congestion_control', 'bbr', 'reno cubic');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_available_congestion_control=cubic'), 'net.ipv4.tcp_available_congestion_control', 'read-only');
   assertUnsupported(applySysctl(h, 'ip tcp_metrics flush all > /dev/null 2>&1'), "'ip'");
   assertUnsupported(applySysctl(h, 'tc qdisc add dev tun0 root pfifo'), "'tc'");
   assertUnsupported(applySysctl(h, '../common/defaults.sh'), 'defaults.sh');
@@ -190,7 +217,7 @@ test('lines that are not sysctls it can honour are reported, naming the key or c
   assertUnsupported(applySysctl(h, 'sysctl -w net.ipv4.tcp_sack'), 'malformed');
   assertUnsupported(applySysctl(h, 'sysctl -q'), 'without a setting');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2 > /tmp/out'), '/tmp/out');
-  assertUnsupported(applySysctl(h, 'echo 1 > /proc/sys/net/ipv4/tcp_sack'), 'net.ipv4.tcp_sack');
+  assertUnsupported(applySysctl(h, 'echo 1 > /proc/sys/net/ipv4/tcp_fack'), 'net.ipv4.tcp_fack');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_rmem="4096 87380'), 'quote');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_rmem=4096 87380 6291456'), 'net.ipv4.tcp_rmem');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=$((2/0))'), 'variables');
@@ -201,9 +228,9 @@ test('lines that are not sysctls it can honour are reported, naming the key or c
 
 test('all or nothing: one refused setting on a line applies none of the others', () => {
   const h = fakeHost();
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2 net.ipv4.tcp_sack=1'), 'net.ipv4.tcp_sack');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2 net.ipv4.tcp_fack=1'), 'net.ipv4.tcp_fack');
   assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2; ip link set dev tun0 up'), "'ip'");
-  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2 && sysctl -q net.ipv4.tcp_recovery=1'), 'net.ipv4.tcp_recovery');
+  assertUnsupported(applySysctl(h, 'sysctl -q net.ipv4.tcp_syn_retries=2 && sysctl -q net.ipv4.tcp_recovery=9'), 'net.ipv4.tcp_recovery');
   assert.equal(h.tcp.config.synRetries, defaultTcpConfig().synRetries);
 });
 

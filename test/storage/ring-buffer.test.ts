@@ -125,6 +125,7 @@ type Op =
   | { op: 'peek'; at: number; n: number }
   | { op: 'discard'; n: number }
   | { op: 'resize'; cap: number }
+  | { op: 'grow'; cap: number }
   | { op: 'release' }
   | { op: 'dropAhead' }
   | { op: 'views'; at: number; n: number };
@@ -139,6 +140,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('peek' as const), at: small, n: small }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('discard' as const), n: small }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('resize' as const), cap: fc.nat(3000) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('grow' as const), cap: fc.nat(4000) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('release' as const) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('dropAhead' as const) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('views' as const), at: small, n: small }), weight: 1 },
@@ -208,6 +210,11 @@ function apply(r: RingBuffer, m: Model, o: Op): void {
       assert.equal(r.resize(o.cap), m.cap);
       break;
     }
+    case 'grow': {
+      m.cap = Math.max(m.cap, o.cap);
+      assert.equal(r.grow(o.cap), m.cap);
+      break;
+    }
     case 'release':
       assert.equal(r.release(), m.held.length === 0);
       if (m.held.length === 0) assert.equal(r.allocated, 0);
@@ -236,6 +243,100 @@ test('property: the ring behaves like an array model over random operations', ()
         sameKnown(all, m.held.slice(0, m.len), 'content');
       }
     }),
+    { numRuns: 300 },
+  );
+});
+
+test('grow raises the capacity only, keeping readable bytes and bytes written ahead in place', () => {
+  const r = new RingBuffer(16);
+  r.write(range(12));
+  r.discard(10); // head moves: the next writes wrap around the 16-byte storage
+  r.write(range(10, 50)); // readable: 12 bytes, wrapped
+  assert.equal(r.writeAt(2, bytes(7, 8)), 2); // written ahead, at the end of the capacity
+  assert.equal(r.free, 4);
+  assert.equal(r.grow(8), 16, 'never shrinks');
+  assert.equal(r.grow(1000), 1000);
+  assert.equal(r.capacity, 1000);
+  assert.equal(r.free, 1000 - 12);
+  assert.equal(r.extentLength, 16);
+  assert.equal(r.writeAt(300, range(100)), 100, 'the new room takes bytes far ahead');
+  assert.equal(r.commit(4), 4); // the two bytes never written (offsets 0, 1) and 7, 8
+  const got = r.readBytes(16);
+  assert.deepEqual(got.subarray(0, 2), range(2, 10));
+  assert.deepEqual(got.subarray(2, 12), range(10, 50));
+  assert.deepEqual(got.subarray(14, 16), bytes(7, 8));
+});
+
+/**
+ * A TCP receiver's use of the ring: segments of a stream arrive in any order, each placed with
+ * writeAt() at its offset from RCV.NXT (only within the free space, like a window); the front
+ * is committed once contiguous; the reader takes bytes; the capacity grows at random moments.
+ * Whatever the order and the growth, the reader gets exactly the stream.
+ */
+test('property: growth keeps out-of-order bytes placed with writeAt, so reassembly stays exact', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 3000 }),
+      fc.integer({ min: 1, max: 400 }),
+      fc.array(fc.oneof(
+        { arbitrary: fc.record({ op: fc.constant('arrive' as const), pick: fc.nat() }), weight: 6 },
+        { arbitrary: fc.record({ op: fc.constant('read' as const), n: fc.nat(2000) }), weight: 2 },
+        { arbitrary: fc.record({ op: fc.constant('grow' as const), by: fc.nat(3000) }), weight: 1 },
+      ), { maxLength: 200 }),
+      fc.integer({ min: 1, max: 1 << 30 }),
+      (cap0, seg, ops, seed) => {
+        const total = 6000;
+        const stream = Uint8Array.from({ length: total }, (_, i) => (i * 31 + seed + (i >> 8)) & 0xff);
+        const r = new RingBuffer(cap0);
+        let nxt = 0; // stream offset of the ring's readable end (RCV.NXT)
+        let readPos = 0; // stream offset of the next byte the reader gets
+        const have = new Set<number>(); // segment starts held ahead of nxt, not yet committed
+        const out: number[] = [];
+        const commitFront = (): void => {
+          // Like the Assembler: commit while the segment at nxt is held ahead.
+          while (have.has(nxt)) {
+            have.delete(nxt);
+            const len = Math.min(seg, total - nxt);
+            assert.equal(r.commit(len), len);
+            nxt += len;
+          }
+        };
+        for (const o of ops) {
+          if (o.op === 'arrive') {
+            // A segment within the window (what fits below the capacity), in any order.
+            const room = r.capacity - r.length;
+            const first = Math.ceil(nxt / seg) * seg;
+            const slots: number[] = [];
+            for (let s = first; s < total && s - nxt + Math.min(seg, total - s) <= room; s += seg) slots.push(s);
+            if (slots.length === 0) continue;
+            const s = slots[o.pick % slots.length]!;
+            const len = Math.min(seg, total - s);
+            assert.equal(r.writeAt(s - nxt, stream, s, len), len);
+            have.add(s);
+            commitFront();
+          } else if (o.op === 'read') {
+            const got = r.readBytes(o.n);
+            for (const b of got) out.push(b);
+            readPos += got.length;
+          } else {
+            r.grow(r.capacity + o.by);
+          }
+          assert.equal(r.length, nxt - readPos);
+        }
+        // Drain: grow enough for the rest, deliver every missing segment, read everything.
+        r.grow(total);
+        for (let s = Math.ceil(nxt / seg) * seg; s < total; s += seg) {
+          if (have.has(s)) continue;
+          const len = Math.min(seg, total - s);
+          assert.equal(r.writeAt(s - nxt, stream, s, len), len);
+          have.add(s);
+        }
+        commitFront();
+        for (const b of r.readBytes()) out.push(b);
+        assert.equal(out.length, total);
+        assert.deepEqual(Uint8Array.from(out), stream);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -235,12 +235,13 @@ test('backpressure: a reader that does not read stops recv; the window closes an
     const s = a.connect({ hostname: '10.0.0.2', port: 7 });
     await s.opened;
     const peer = (await accepted).value as StreamSocket;
-    const data = pattern(1 << 20, 2);
+    // More than both buffers can ever grow to (auto-tuning: rcvBufMax 6 MiB + sndBufMax 4 MiB).
+    const data = pattern(16 << 20, 2);
     const w = s.writable.getWriter();
     let written = false;
     const writing = w.write(data).then(() => (written = true));
     await net.sleep(5000);
-    assert.equal(written, false, 'the 1 MiB write waits for room');
+    assert.equal(written, false, 'the 16 MiB write waits for room');
     const theirs = b.tcp.endpoints().find((e) => e.localPort === 7 && e.state === TcpState.ESTABLISHED)!;
     // The readable pulled what its queue holds (64 KiB) and then stopped calling recv: the rest
     // sits in the receive buffer, full, so the advertised window is 0 and our send buffer is full.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as C from '../../src/socket/constants.js';
 import { initialWscale } from '../../src/tcp/options.js';
 import { defaultTcpConfig } from '../../src/tcp/config.js';
-import { TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE } from '../../src/socket/tcp-options.js';
+import { TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE } from '../../src/socket/tcp-options.js';
 import { Network } from '../../src/sim/network.js';
 import { ACK, PEER_IP, PSH, SYN, ScriptedPeer, type Seg, enc, expectSeg, scenario, seqAdd } from './harness.js';
 import type { Host } from '../../src/sim/host.js';
@@ -129,7 +129,7 @@ test('active open: the SYN-ACK agrees both; the ACK of the SYN-ACK echoes its TS
     const fd = api.socket(C.AF_INET, C.SOCK_STREAM, 0);
     const connecting = api.connect(fd, { address: PEER_IP, port: 80 });
     const syn = expectSeg(await peer.next(1000), { flags: SYN, ack: 0, window: 65535 });
-    assert.deepEqual(syn.options, { mss: 1460, timestamp: { value: syn.options.timestamp?.value, echo: 0 }, windowScale: 7 });
+    assert.deepEqual(syn.options, { mss: 1460, sackPermitted: true, timestamp: { value: syn.options.timestamp?.value, echo: 0 }, windowScale: 7 });
     peer.peerPort = 80;
     peer.hostPort = syn.srcPort;
     peer.send({ seq: 9000, ack: seqAdd(syn.seq, 1), flags: SYN | ACK, window: 65535, options: { mss: 1460, windowScale: 2, timestamp: { value: 77, echo: syn.options.timestamp!.value } } });
@@ -199,10 +199,11 @@ test('RTTM: an ACK of a retransmitted segment gives an RTT sample from its TSecr
   }
 });
 
-test('tcp_timestamps = 0 and tcp_window_scaling = 0: the SYN carries only MSS; a peer offering both gets only MSS back', () =>
+test('tcp_timestamps = 0, tcp_window_scaling = 0 and tcp_sack = 0: the SYN carries only MSS; a peer offering both gets only MSS back', () =>
   scenario(async ({ host, peer }) => {
     host.tcp.config.timestamps = false;
     host.tcp.config.windowScaling = false;
+    host.tcp.config.sack = false;
     const api = host.sockets;
     const fd = api.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0);
     await assert.rejects(api.connect(fd, { address: PEER_IP, port: 80 }));
@@ -229,7 +230,7 @@ test('two sockstack hosts agree both; a 1 MiB buffer offers a window beyond 64 K
     const [s] = await accepting;
     for (const [h, fd] of [[a, c], [b, s]] as const) {
       const i = info(h, fd);
-      assert.equal(i.tcpi_options, TCPI_OPT_TIMESTAMPS | TCPI_OPT_WSCALE);
+      assert.equal(i.tcpi_options, TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
       assert.equal(i.tcpi_rcv_wscale, 7);
       assert.equal(i.tcpi_snd_wscale, 7);
     }

@@ -2,7 +2,9 @@
  * Property (the issue's must-show test): over 500 seeds, two hosts exchange random data in both
  * directions at once across a segment whose impairments come from the seed (loss, reorder,
  * duplication, latency, jitter, sometimes a rate limit, sometimes an MTU below 1500), with
- * random write and read sizes and random socket options. Each side writes its data, shuts down
+ * random write and read sizes, random socket options and random TCP tunables per host (SACK,
+ * D-SACK, timestamps, window scaling, RACK-TLP, buffer auto-tuning, Reno or CUBIC: every
+ * combination on and off). Each side writes its data, shuts down
  * its write side and reads to EOF; then both close. The bytes must arrive identical, the stream
  * must end once (no early EOF, no data after it), close must succeed, and once TIME-WAIT is
  * over neither host may hold a TCP endpoint, a TCP row in its socket table or any timer.
@@ -13,7 +15,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Network, Rng, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, IPPROTO_TCP, TCP_NODELAY, TCP_MAXSEG, SHUT_WR,
+  Network, Rng, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, IPPROTO_TCP, TCP_NODELAY, TCP_MAXSEG, TCP_INFO, SHUT_WR,
   MSG_DONTWAIT, type Impairments, type SocketApi, type Host,
 } from '../../src/index.js';
 import { TcpState } from '../../src/tcp/state.js';
@@ -30,12 +32,45 @@ interface SideParams {
   sndbuf: number;
 }
 
+/** The TCP tunables a host runs with (issue 5: no option may cost correctness). */
+interface StackParams {
+  sack: boolean;
+  dsack: boolean;
+  timestamps: boolean;
+  windowScaling: boolean;
+  rack: boolean;
+  moderateRcvBuf: boolean;
+  congestionControl: string;
+}
+
 interface Params {
   seed: number;
   imp: Partial<Impairments>;
   a: SideParams;
   b: SideParams;
   timeWaitMs: number;
+  stackA: StackParams;
+  stackB: StackParams;
+}
+
+/**
+ * Every option combination gets its share: a quarter of the seeds run everything on at both
+ * ends, a quarter everything off, the rest a random mix per host (so negotiation sees one side
+ * offering what the other does not). Drawn from a fork of its own, so the other parameters of
+ * a seed are the same as before these options existed.
+ */
+function drawStack(seed: number, r: Rng): StackParams {
+  const mode = seed % 4;
+  const on = (): boolean => (mode === 0 ? true : mode === 1 ? false : r.chance(0.5));
+  return {
+    sack: on(),
+    dsack: on(),
+    timestamps: on(),
+    windowScaling: on(),
+    rack: on(),
+    moderateRcvBuf: on(),
+    congestionControl: mode === 0 ? 'cubic' : mode === 1 ? 'reno' : r.chance(0.5) ? 'cubic' : 'reno',
+  };
 }
 
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -71,11 +106,12 @@ function draw(seed: number): Params {
   const b = side();
   // The default 60 s TIME-WAIT in every tenth seed; shorter ones elsewhere for speed.
   const timeWaitMs = seed % 10 === 0 ? 60_000 : r.int(500, 5000);
-  return { seed, imp, a, b, timeWaitMs };
+  const rs = new Rng(seed).fork('tcp-property-stack');
+  return { seed, imp, a, b, timeWaitMs, stackA: drawStack(seed, rs), stackB: drawStack(seed, rs) };
 }
 
 function describeParams(p: Params): string {
-  return `seed ${p.seed}: impairments ${JSON.stringify(p.imp)}, a ${JSON.stringify(p.a)}, b ${JSON.stringify(p.b)}, timeWaitMs ${p.timeWaitMs}`;
+  return `seed ${p.seed}: impairments ${JSON.stringify(p.imp)}, a ${JSON.stringify(p.a)}, b ${JSON.stringify(p.b)}, timeWaitMs ${p.timeWaitMs}, stack a ${JSON.stringify(p.stackA)}, stack b ${JSON.stringify(p.stackB)}`;
 }
 
 function setBufs(s: SocketApi, fd: number, p: SideParams): void {
@@ -138,7 +174,8 @@ async function runSeed(p: Params): Promise<Outcome> {
   const b = net.host('b', { interfaces: [{ segment: seg, address: '10.0.0.2/24' }], neighbor });
   const mtu = p.imp.mtu ?? 1500;
   assert.equal(a.ip.interfaces[0]!.mtu, mtu, 'the host interface takes the segment MTU');
-  for (const h of [a, b]) {
+  for (const [h, st] of [[a, p.stackA], [b, p.stackB]] as const) {
+    Object.assign(h.tcp.config, st);
     h.tcp.config.timeWaitMs = p.timeWaitMs;
     // Connection setup is not what this property is about: with 20% loss each way, 7 SYN
     // attempts all fail about once in 1300 runs; more retries keep that out of the picture.
@@ -166,8 +203,11 @@ async function runSeed(p: Params): Promise<Outcome> {
     assert.equal(peer.address, '10.0.0.1');
     assert.deepEqual(A.getsockname(c), peer);
     await B.close(l);
-    // Timestamps are agreed (RFC 7323): their 12 bytes come out of every segment, as in Linux.
-    assert.equal(A.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG), mtu - 40 - 12, 'MSS from the segment MTU, less TSopt');
+    // Timestamps, when both offer them (RFC 7323), take 12 bytes of every segment, as in Linux.
+    const ts = p.stackA.timestamps && p.stackB.timestamps;
+    assert.equal(A.getsockopt(c, IPPROTO_TCP, TCP_MAXSEG), mtu - 40 - (ts ? 12 : 0), 'MSS from the segment MTU, less TSopt');
+    const opts = (A.getsockopt(c, IPPROTO_TCP, TCP_INFO) as { tcpi_options: number }).tcpi_options;
+    assert.equal(opts, (ts ? 1 : 0) | (p.stackA.sack && p.stackB.sack ? 2 : 0) | (p.stackA.windowScaling && p.stackB.windowScaling ? 4 : 0), 'tcpi_options: what both offered');
     if (p.b.nodelay) B.setsockopt(s, IPPROTO_TCP, TCP_NODELAY, 1);
     // Both directions at once.
     const [gotAtA, gotAtB] = await Promise.all([

@@ -69,7 +69,7 @@ describe('RFC 9293 state diagram: opening', () => {
       await rejectsWith(api.connect(fd, { address: PEER_IP, port: 80 }), 'EINPROGRESS', 'non-blocking connect');
       const syn = expectSeg(await peer.next(1000), { flags: SYN, ack: 0, dstPort: 80, window: 65535 }, 'SYN');
       // RFC 7323 §2.2, §3.2: MSS = MTU - 40, TSecr 0, shift 7 for Linux's 6 MiB tcp_rmem[2].
-      assert.deepEqual(syn.options, { mss: 1460, timestamp: { value: syn.options.timestamp?.value, echo: 0 }, windowScale: 7 });
+      assert.deepEqual(syn.options, { mss: 1460, sackPermitted: true, timestamp: { value: syn.options.timestamp?.value, echo: 0 }, windowScale: 7 });
       assert.equal(syn.dataOffset, 40, 'mss(4) nop nop TS(12) nop wscale(4)');
       assert.equal(syn.ttl, 64);
       assert.ok(syn.srcPort >= 32768 && syn.srcPort <= 60999, `ephemeral port ${syn.srcPort}`);
@@ -747,7 +747,7 @@ describe('RFC 9293 state diagram: failed opens', () => {
       assert.deepEqual(syns.map((s) => s.at - t0), [0, 1000, 3000, 7000, 15000, 31000, 63000], 'RTO doubles from 1 s (RFC 6298 §5.5)');
       for (const s of syns) {
         assert.equal(s.seq, syns[0]!.seq, 'every retransmission reuses the ISS');
-        assert.deepEqual(s.options, { mss: 1460, timestamp: { value: s.options.timestamp?.value, echo: 0 }, windowScale: 7 });
+        assert.deepEqual(s.options, { mss: 1460, sackPermitted: true, timestamp: { value: s.options.timestamp?.value, echo: 0 }, windowScale: 7 });
         // TSval is a millisecond clock (RFC 7323 §5.4): it moves with the retransmission times.
         assert.equal((s.options.timestamp!.value - syns[0]!.options.timestamp!.value) >>> 0, s.at - t0);
       }
