@@ -116,17 +116,6 @@ export class SackScoreboard {
     return added;
   }
 
-  /** True when [s, e) (sequence numbers) is already SACKed in full. */
-  covers(start: number, end: number): boolean {
-    const s = (start - this.base) | 0;
-    const e = (end - this.base) | 0;
-    for (let i = 0; i < this.n; i++) {
-      if (this.r[2 * i]! > s) return false;
-      if (this.r[2 * i + 1]! >= e) return true;
-    }
-    return false;
-  }
-
   /** If offset `off` is SACKed, the end offset of its range; else -1. */
   sackedRangeEnd(off: number): number {
     for (let i = 0; i < this.n; i++) {

@@ -72,11 +72,6 @@ function isDsack(seg: TcpRepr, blocks: Array<[number, number]>): boolean {
   return seqGe(b[0], c[0]) && !seqGt(b[1], c[1]);
 }
 
-/** The scoreboard holds something (SACK in use and the peer has reported out-of-order data). */
-export function hasScoreboard(ep: TcpEndpoint): boolean {
-  return ep.scoreboard !== null && !ep.scoreboard.isEmpty;
-}
-
 /** Offset (from the scoreboard base, SND.UNA) below which every unSACKed byte is lost. */
 function lostEdge(ep: TcpEndpoint): number {
   return ep.scoreboard!.lostEdge(lostThreshold(ep));

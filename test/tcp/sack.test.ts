@@ -17,7 +17,7 @@ import type { Host } from '../../src/sim/host.js';
 type Info = Record<string, number>;
 const info = (host: Host, fd: number): Info => host.sockets.getsockopt(fd, C.IPPROTO_TCP, C.TCP_INFO) as unknown as Info;
 
-test('scoreboard: add, merge, advance, covers against a byte map (property)', () => {
+test('scoreboard: add, merge, advance and IsLost against a byte map (property)', () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: 0xffffffff }),
@@ -36,9 +36,15 @@ test('scoreboard: add, merge, advance, covers against a byte map (property)', ()
         for (const o of ops) {
           if (o.op === 'add') {
             const before = map.reduce((a, b) => a + b, 0);
-            const got = sb.add((base + o.s) >>> 0, (base + o.s + o.len) >>> 0, LIMIT);
+            const fresh: number[] = [];
+            const got = sb.add((base + o.s) >>> 0, (base + o.s + o.len) >>> 0, LIMIT, fresh);
+            // The fresh pairs are exactly the bytes that were not SACKed before.
+            const was = map.slice();
             for (let i = Math.max(0, o.s); i < Math.min(LIMIT, o.s + o.len); i++) map[i] = 1;
             assert.equal(got, map.reduce((a, b) => a + b, 0) - before, 'newly SACKed bytes');
+            const marked = new Uint8Array(map.length);
+            for (let k = 0; k < fresh.length; k += 2) for (let i = fresh[k]!; i < fresh[k + 1]!; i++) marked[i]! += 1;
+            for (let i = 0; i < map.length; i++) assert.equal(marked[i], map[i]! && !was[i] ? 1 : 0, `fresh covers byte ${i} once iff it is new`);
           } else {
             base = (base + o.k) >>> 0;
             sb.advance(base);
