@@ -15,8 +15,9 @@ export interface Budget {
   /** And at most this much virtual time. */
   maxMeasureMs: number;
   /**
-   * On a lossy path, at least this much virtual time: retransmission timeouts (200 ms at least,
-   * doubling) dominate at high loss and short RTTs, and a short interval would catch one or none.
+   * At least this much virtual time, lossy path or not (a tail-drop queue loses too):
+   * retransmission timeouts (200 ms at least, doubling) dominate at short RTTs, and a short
+   * interval would catch one or none.
    */
   lossMinMs: number;
   /** The warm-up lasts at least this many RTTs, more when slow start needs more rounds to fill the path. */
@@ -35,7 +36,10 @@ export const BUDGETS: Readonly<Record<GridMode, Budget>> = {
  * this many more RTTs or this much virtual time.
  */
 export const SETTLE_RTTS = 200;
+export const SETTLE_MIN_MS = 2_000;
 export const SETTLE_MAX_MS = 30_000;
+/** The shortest warm-up, ms: five minimum RTOs. */
+export const MIN_WARMUP_MS = 1_000;
 
 /** Smallest bottleneck queue: 64 KiB (the segment's default queue). */
 export const MIN_QUEUE = 65_536;
@@ -55,16 +59,17 @@ export function planCell(p: PathSpec, b: Bounds, budget: Budget): CellPlan {
   const windowSegs = (segPerMs * p.rttMs) | 0;
   // Slow start doubles per RTT from 10 segments (RFC 6928): rounds to fill the path, plus a margin.
   const rounds = Math.ceil(Math.log2(Math.max(windowSegs / 10, 1))) + 5;
-  const warmupMs = Math.max(budget.warmupRtts, rounds) * p.rttMs;
-  let measureMs = budget.minRtts * p.rttMs;
-  if (p.loss > 0) measureMs = Math.max(measureMs, budget.lossEvents / (p.loss * segPerMs), budget.lossMinMs);
+  // And at least a few minimum RTOs, so that slow start's first overshoot has been repaired.
+  const warmupMs = Math.max(Math.max(budget.warmupRtts, rounds) * p.rttMs, MIN_WARMUP_MS);
+  let measureMs = Math.max(budget.minRtts * p.rttMs, budget.lossMinMs);
+  if (p.loss > 0) measureMs = Math.max(measureMs, budget.lossEvents / (p.loss * segPerMs));
   measureMs = Math.min(measureMs, budget.maxMeasureMs, budget.capSegments / segPerMs);
   // Never shorter than a few RTTs, whatever the budget says.
   measureMs = Math.max(measureMs, 5 * p.rttMs);
   const estSegments = Math.round(measureMs * segPerMs);
   return {
     warmupMs,
-    maxWarmupMs: warmupMs + Math.min(SETTLE_RTTS * p.rttMs, SETTLE_MAX_MS),
+    maxWarmupMs: warmupMs + Math.min(Math.max(SETTLE_RTTS * p.rttMs, SETTLE_MIN_MS), SETTLE_MAX_MS),
     measureMs,
     // The hard stop: a cell doing better than its bound predicts still costs at most this.
     capBytes: Math.ceil(Math.max(1.5 * estSegments, budget.capSegments) * b.mss),

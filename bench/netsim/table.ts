@@ -5,7 +5,7 @@
  */
 import { cubicLossFor } from './bounds.js';
 import { percentLabel, rateLabel } from './grid.js';
-import { BUDGETS, SETTLE_MAX_MS, SETTLE_RTTS } from './plan.js';
+import { BUDGETS, SETTLE_MAX_MS, SETTLE_RTTS, SETTLE_MIN_MS, MIN_WARMUP_MS } from './plan.js';
 import { EXCESS_RETRANS } from './constants.js';
 import type { Bounds, CellResult, NetsimReport } from './types.js';
 
@@ -202,10 +202,10 @@ export function formatDoc(r: NetsimReport): string {
       'Transport checksums are offloaded (they cost CPU and change nothing here).',
     `- Sockets: default sockets (no SO_SNDBUF/SO_RCVBUF), TCP_CONGESTION by the hosts' \`tcp.config.congestionControl\`, SACK by \`tcp.config.sack\` on both hosts; ` +
       'the sender writes 256 KiB send()s, the receiver reads with 1 MiB recv()s.',
-    `- Measurement: after a warm-up of max(${BUDGETS.full.warmupRtts}, log2(window/10) + 5) RTTs from the established connection, and once the sender is out of loss recovery ` +
-      `(TCP_INFO tcpi_ca_state, or no retransmission for two RTTs; data flowing, no backed-off RTO; at most ${SETTLE_RTTS} RTTs or ${SETTLE_MAX_MS / 1000} s more: ` +
-      `${ok.length - settled} of ${ok.length} cells hit that limit), the bytes read over whole RTTs of virtual time: at least ${BUDGETS.full.minRtts} RTTs, ` +
-      `on a lossy path long enough for about ${BUDGETS.full.lossEvents} losses and at least ${BUDGETS.full.lossMinMs / 1000} s, at most ${BUDGETS.full.maxMeasureMs / 1000} s; ` +
+    `- Measurement: after a warm-up of max(${BUDGETS.full.warmupRtts}, log2(window/10) + 5) RTTs and at least ${MIN_WARMUP_MS / 1000} s from the established connection, and once the sender is out of loss recovery ` +
+      `(TCP_INFO tcpi_ca_state, or no retransmission for two RTTs; data flowing, no backed-off RTO; at most max(${SETTLE_RTTS} RTTs, ${SETTLE_MIN_MS / 1000} s) and ${SETTLE_MAX_MS / 1000} s more: ` +
+      `${ok.length - settled} of ${ok.length} cells hit that limit), the bytes read over whole RTTs of virtual time: at least ${BUDGETS.full.minRtts} RTTs and ${BUDGETS.full.lossMinMs / 1000} s ` +
+      `(timeouts of 200 ms and more must fit in it, lossy path or not), on a lossy path long enough for about ${BUDGETS.full.lossEvents} losses, at most ${BUDGETS.full.maxMeasureMs / 1000} s; ` +
       `and at most ~${BUDGETS.full.capSegments.toLocaleString('en-US')} data segments expected (the CPU budget). A cell stops early, at a whole step of RTTs, once it has read ` +
       `or sent max(1.5 x its estimate, ${BUDGETS.full.capSegments.toLocaleString('en-US')}) segments (a cell far above its bound, or retransmitting without end): ${capped} of ${ok.length} cells did. ` +
       'Each cell\'s plan, counters and wall time are in the JSON.',
