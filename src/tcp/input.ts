@@ -13,6 +13,7 @@ import { output, retransmitHead, sendAck, sendSyn } from './output.js';
 import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
 import { noteDuplicate } from './sack-receiver.js';
 import { autotuneOnData } from './autotune.js';
+import { onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** The segment being processed, after trimming to the window (fields of the TcpRepr stay untouched). */
@@ -323,6 +324,8 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     ep.dupAcks = 0;
     ep.headSentAt = t.scheduler.now();
     if (ep.inLoss) sackOnAdvance(ep, s);
+    // An MTU probe acknowledged raises the MSS (RFC 4821 §7.6).
+    if (ep.mtup !== null) onProbeAcked(t, ep);
     const recovering = cc.inRecovery;
     ccAction = cc.onAck(s);
     if (recovering && !cc.inRecovery) rackRecoveryEnded(ep);
@@ -330,13 +333,16 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     if (dataAcked > 0) ep.wait.notify(POLLOUT);
   } else if (ack === ep.sndUna && ep.sndMax !== ep.sndUna && isDupAck(ep, seg, dataLen, wnd, oldWnd, sacked)) {
     ep.dupAcks++;
-    const s = (sample = t.ccSample(ep));
-    s.sackedBytes = sackedDelta;
-    ccAction = cc.onDupAck(s);
-    if (ccAction === CC_RETRANSMIT && !ep.sackOk) {
-      t.counters.extTCPFastRetrans++;
-      beginEpisode(ep, UNDO_RECOVERY);
-      retransmitHead(t, ep, false);
+    // A lost MTU probe is no congestion signal (RFC 4821 §7.6.2): it is resent at the old size.
+    if (ep.mtup === null || !onProbeLost(t, ep)) {
+      const s = (sample = t.ccSample(ep));
+      s.sackedBytes = sackedDelta;
+      ccAction = cc.onDupAck(s);
+      if (ccAction === CC_RETRANSMIT && !ep.sackOk) {
+        t.counters.extTCPFastRetrans++;
+        beginEpisode(ep, UNDO_RECOVERY);
+        retransmitHead(t, ep, false);
+      }
     }
   }
   // RFC 6675 §5 / RFC 8985: with SACK, the scoreboard and RACK decide when a segment is lost.

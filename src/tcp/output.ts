@@ -8,6 +8,7 @@ import { TcpState } from './state.js';
 import { RTX_PERSIST, RTX_RACK, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
 import { armTlp, rackOnRetransmit, rackOnSend, tlpAllowed } from './rack.js';
 import { noteRetransmission } from './undo.js';
+import { mtuProbe } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** Reused options of ACKs carrying SACK blocks, with and without timestamps. */
@@ -262,6 +263,8 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
     cc.onIdleRestart(t.ccSample(ep));
   }
+  // The MSS follows the path MTU (RFC 1191); an MTU probe may go first (RFC 4821 §7).
+  if (mtuProbe(t, ep)) sent = true;
   // RFC 6675 §5 (C): in SACK recovery the lost holes go first (NextSeg rule 1).
   const sack = ep.scoreboard !== null;
   if (sack && sendLostHoles(t, ep)) sent = true;

@@ -437,3 +437,26 @@ test('a PMTU black hole (no ICMP): with tcp_mtu_probing 1 the transfer completes
     assert.equal(r1.counters.icmp.outDestUnreachs, 0);
   }
 });
+
+test('upward probing end to end (tcp_mtu_probing 2, the hooks in output and input): from tcp_base_mss up to what the path carries, never past a black-holing 1280 hop', async () => {
+  {
+    // A clean 1500-byte path: the search climbs from 1024 towards 1448.
+    const { net, a, b } = path(93, 1500, true);
+    a.tcp.config.mtuProbing = 2;
+    const data = new Rng(93).fill(new Uint8Array(2_000_000));
+    const { got, mss } = await net.run(() => transfer(a, b, data));
+    assert.deepEqual(got, data);
+    assert.ok(a.counters.tcp.extTCPMTUPSuccess >= 1, 'at least one probe succeeded');
+    assert.ok(mss > 1024 && mss <= 1448, `MSS ${mss} rose above tcp_base_mss`);
+  }
+  {
+    // A 1280-byte hop that drops DF datagrams silently: probes above it are lost, the MSS stays below.
+    const { net, a, b } = path(94, 1280, true);
+    a.tcp.config.mtuProbing = 2;
+    const data = new Rng(94).fill(new Uint8Array(2_000_000));
+    const { got, mss } = await net.run(() => transfer(a, b, data));
+    assert.deepEqual(got, data);
+    assert.ok(mss >= 1024 && mss <= 1228, `MSS ${mss} fits the 1280-byte hop`);
+    assert.ok(a.counters.tcp.extTCPMTUPFail >= 1, 'a probe above 1280 failed');
+  }
+});
