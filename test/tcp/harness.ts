@@ -543,3 +543,28 @@ export function throwsWith(fn: () => unknown, code: string, what = 'call'): void
     return true;
   });
 }
+
+/**
+ * A passive open on port 7 from peer port 40000 whose SYN offers SACK-permitted (and timestamps
+ * with `ts`); the peer's ACK of the SYN-ACK comes `rttMs` later, so the connection starts with
+ * that RTT measured. `tsOpt(v)` builds the peer's TSopt (TSval v, echoing the SYN-ACK's TSval).
+ * Returns the accepted fd, the peer's next sequence number (`ack`: what it sends at) and our
+ * SND.UNA (`una`).
+ */
+export async function sackConnection(ctx: { net: Network; host: Host; peer: ScriptedPeer }, opts: { rttMs?: number; ts?: boolean } = {}) {
+  const { net, host, peer } = ctx;
+  const ts = opts.ts ?? false;
+  const api = host.sockets;
+  const lfd = peer.listen(7);
+  const accepting = api.accept(lfd);
+  peer.peerPort = 40000;
+  peer.hostPort = 7;
+  const irs = 5000;
+  peer.send({ seq: irs, flags: SYN, window: 65535, options: { mss: 1460, sackPermitted: true, timestamp: ts ? { value: 10, echo: 0 } : undefined } });
+  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1 }, 'SYN-ACK');
+  const tsOpt = (v: number): TcpOptions => (ts ? { timestamp: { value: v, echo: synack.options.timestamp!.value } } : {});
+  if (opts.rttMs) await net.sleep(opts.rttMs);
+  peer.send({ seq: irs + 1, ack: seqAdd(synack.seq, 1), flags: ACK, window: 65535, options: tsOpt(11) });
+  const [fd] = await accepting;
+  return { api, fd, irs, iss: synack.seq, ack: irs + 1, una: seqAdd(synack.seq, 1), synack, tsOpt };
+}

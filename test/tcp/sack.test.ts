@@ -11,7 +11,7 @@ import { SackScoreboard } from '../../src/tcp/sack-scoreboard.js';
 import { TCPI_OPT_SACK } from '../../src/socket/tcp-options.js';
 import { Network } from '../../src/sim/network.js';
 import { Rng } from '../../src/time/rng.js';
-import { ACK, PEER_IP, PSH, SYN, type ScriptedPeer, type Seg, expectSeg, scenario, seqAdd } from './harness.js';
+import { ACK, PEER_IP, PSH, SYN, type Seg, expectSeg, sackConnection, scenario, seqAdd } from './harness.js';
 import type { Host } from '../../src/sim/host.js';
 
 type Info = Record<string, number>;
@@ -92,34 +92,18 @@ test('scoreboard pipe follows RFC 6675 SetPipe byte by byte', () => {
   assert.equal(sb.pipe(10000, edge, 7000), 1000 + 4000);
 });
 
-/** A passive open whose SYN offers SACK-permitted (and timestamps when `ts`). */
-async function sackPassive(host: Host, peer: ScriptedPeer, ts: boolean) {
-  const api = host.sockets;
-  const lfd = peer.listen(7);
-  const accepting = api.accept(lfd);
-  peer.peerPort = 40000;
-  peer.hostPort = 7;
-  const irs = 5000;
-  peer.send({ seq: irs, flags: SYN, window: 65535, options: { mss: 1460, sackPermitted: true, timestamp: ts ? { value: 10, echo: 0 } : undefined } });
-  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1 }, 'SYN-ACK');
-  const tsOpt = (v: number) => (ts ? { timestamp: { value: v, echo: synack.options.timestamp!.value } } : {});
-  peer.send({ seq: irs + 1, ack: seqAdd(synack.seq, 1), flags: ACK, window: 65535, options: tsOpt(11) });
-  const [fd] = await accepting;
-  return { api, fd, irs, iss: synack.seq, synack, tsOpt };
-}
-
 test('negotiation: SACK-permitted in both SYNs (Linux layout), TCP_INFO says so; a peer without it gets none back', async () => {
-  await scenario(async ({ host, peer }) => {
-    const { fd, synack } = await sackPassive(host, peer, false);
+  await scenario(async ({ net, host, peer }) => {
+    const { fd, synack } = await sackConnection({ net, host, peer });
     assert.equal(synack.options.sackPermitted, true);
     assert.equal(synack.dataOffset, 20 + 8, '<mss 1460,nop,nop,sackOK>: the peer offered no window scale');
     assert.ok(info(host, fd).tcpi_options! & TCPI_OPT_SACK);
   });
-  await scenario(async ({ host, peer }) => {
+  await scenario(async ({ net, host, peer }) => {
     const c = await peer.handshakeActive({ window: 65535 });
     assert.equal(info(host, c.fd).tcpi_options! & TCPI_OPT_SACK, 0, 'the SYN-ACK carried no SACK-permitted');
   });
-  await scenario(async ({ host, peer }) => {
+  await scenario(async ({ net, host, peer }) => {
     host.tcp.config.sack = false;
     const api = host.sockets;
     const fd = api.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0);
@@ -130,8 +114,8 @@ test('negotiation: SACK-permitted in both SYNs (Linux layout), TCP_INFO says so;
 });
 
 test('receiver: out-of-order segments are SACKed, most recent block first, at most 3 beside timestamps', () =>
-  scenario(async ({ peer, host }) => {
-    const { irs, iss, tsOpt } = await sackPassive(host, peer, true);
+  scenario(async ({ net, peer, host }) => {
+    const { irs, iss, tsOpt } = await sackConnection({ net, host, peer }, { ts: true });
     const d = irs + 1;
     const seg = (off: number, len: number, tsv: number) =>
       peer.send({ seq: d + off, ack: seqAdd(iss, 1), flags: ACK | PSH, window: 65535, payload: new Uint8Array(len), options: tsOpt(tsv) });
@@ -157,8 +141,8 @@ test('receiver: out-of-order segments are SACKed, most recent block first, at mo
   }));
 
 test('data segments carrying SACK blocks shrink by the option, so the packet still fits the MTU (Linux tcp_current_mss)', () =>
-  scenario(async ({ peer, host }) => {
-    const { api, fd, irs, iss } = await sackPassive(host, peer, false);
+  scenario(async ({ net, peer, host }) => {
+    const { api, fd, irs, iss } = await sackConnection({ net, host, peer });
     const d = irs + 1;
     for (const off of [1000, 3000]) {
       peer.send({ seq: d + off, ack: seqAdd(iss, 1), flags: ACK | PSH, window: 65535, payload: new Uint8Array(100) });
@@ -171,8 +155,8 @@ test('data segments carrying SACK blocks shrink by the option, so the packet sti
   }));
 
 test('D-SACK (RFC 2883): a duplicate below RCV.NXT, and one inside an out-of-order block followed by that block', () =>
-  scenario(async ({ peer, host }) => {
-    const { irs, iss } = await sackPassive(host, peer, false);
+  scenario(async ({ net, peer, host }) => {
+    const { irs, iss } = await sackConnection({ net, host, peer });
     const d = irs + 1;
     const seg = (off: number, len: number) => peer.send({ seq: d + off, ack: seqAdd(iss, 1), flags: ACK | PSH, window: 65535, payload: new Uint8Array(len) });
     seg(0, 500);
@@ -197,9 +181,9 @@ test('D-SACK (RFC 2883): a duplicate below RCV.NXT, and one inside an out-of-ord
   }));
 
 test('sender without RACK: SACKed segments are not retransmitted; the hole is, once more than 2 SMSS are SACKed above it (RFC 6675)', () =>
-  scenario(async ({ peer, host }) => {
+  scenario(async ({ net, peer, host }) => {
     host.tcp.config.rack = false;
-    const { api, fd, irs, iss } = await sackPassive(host, peer, false);
+    const { api, fd, irs, iss } = await sackConnection({ net, host, peer });
     const una = seqAdd(iss, 1);
     const ack = irs + 1;
     await api.write(fd, new Uint8Array(10 * 1460));
@@ -227,25 +211,9 @@ test('sender without RACK: SACKed segments are not retransmitted; the hole is, o
     assert.equal(i.tcpi_total_retrans, 1, 'one retransmission in all');
   }));
 
-/** A passive SACK connection whose handshake took `rttMs` (the peer's ACK comes that late). */
-async function sackPassiveRtt(net: Network, host: Host, peer: ScriptedPeer, rttMs: number) {
-  const api = host.sockets;
-  const lfd = peer.listen(7);
-  const accepting = api.accept(lfd);
-  peer.peerPort = 40000;
-  peer.hostPort = 7;
-  const irs = 5000;
-  peer.send({ seq: irs, flags: SYN, window: 65535, options: { mss: 1460, sackPermitted: true } });
-  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1 }, 'SYN-ACK');
-  await net.sleep(rttMs);
-  peer.send({ seq: irs + 1, ack: seqAdd(synack.seq, 1), flags: ACK, window: 65535 });
-  const [fd] = await accepting;
-  return { api, fd, ack: irs + 1, una: seqAdd(synack.seq, 1) };
-}
-
 test('RACK (RFC 8985): a hole is resent one reordering window (min_RTT / 4) after a later segment is SACKed, no DupThresh needed', () =>
   scenario(async ({ net, peer, host }) => {
-    const { api, fd, ack, una } = await sackPassiveRtt(net, host, peer, 40);
+    const { api, fd, ack, una } = await sackConnection({ net, host, peer }, { rttMs: 40 });
     await api.write(fd, new Uint8Array(4 * 1460));
     const t0 = net.now();
     for (let i = 0; i < 4; i++) expectSeg(await peer.next(5), { flags: ACK | (i === 3 ? PSH : 0), seq: seqAdd(una, i * 1460), len: 1460 });
@@ -262,7 +230,7 @@ test('RACK (RFC 8985): a hole is resent one reordering window (min_RTT / 4) afte
 
 test('TLP (RFC 8985 §7): an unacknowledged tail draws a loss probe of the last segment after 2 SRTT, before any RTO', () =>
   scenario(async ({ net, peer, host }) => {
-    const { api, fd, ack, una } = await sackPassiveRtt(net, host, peer, 40);
+    const { api, fd, ack, una } = await sackConnection({ net, host, peer }, { rttMs: 40 });
     await api.write(fd, new Uint8Array(3 * 1460));
     const t0 = net.now();
     for (let i = 0; i < 3; i++) await peer.next(5);

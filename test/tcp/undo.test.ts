@@ -6,28 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as C from '../../src/socket/constants.js';
-import type { Network } from '../../src/sim/network.js';
 import type { Host } from '../../src/sim/host.js';
-import { ACK, SYN, type ScriptedPeer, type Seg, expectSeg, scenario, seqAdd } from './harness.js';
+import { ACK, type ScriptedPeer, type Seg, sackConnection, scenario, seqAdd } from './harness.js';
 
 type Info = Record<string, number>;
 const info = (host: Host, fd: number): Info => host.sockets.getsockopt(fd, C.IPPROTO_TCP, C.TCP_INFO) as unknown as Info;
-
-/** A passive connection with SACK and timestamps whose handshake took `rttMs`. */
-async function open(net: Network, host: Host, peer: ScriptedPeer, rttMs: number) {
-  const api = host.sockets;
-  const lfd = peer.listen(7);
-  const accepting = api.accept(lfd);
-  peer.peerPort = 40000;
-  peer.hostPort = 7;
-  const irs = 5000;
-  peer.send({ seq: irs, flags: SYN, window: 65535, options: { mss: 1460, sackPermitted: true, timestamp: { value: 100, echo: 0 } } });
-  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1 }, 'SYN-ACK');
-  await net.sleep(rttMs);
-  peer.send({ seq: irs + 1, ack: seqAdd(synack.seq, 1), flags: ACK, window: 65535, options: { timestamp: { value: 101, echo: synack.options.timestamp!.value } } });
-  const [fd] = await accepting;
-  return { api, fd, ack: irs + 1, una: seqAdd(synack.seq, 1) };
-}
 
 async function drain(peer: ScriptedPeer, ms: number): Promise<Seg[]> {
   const out: Seg[] = [];
@@ -37,7 +20,7 @@ async function drain(peer: ScriptedPeer, ms: number): Promise<Seg[]> {
 
 test('Eifel (RFC 3522): an ACK echoing a TSval from before the timeout undoes it: cwnd and ssthresh come back, nothing more is resent', () =>
   scenario(async ({ net, peer, host }) => {
-    const { api, fd, ack, una } = await open(net, host, peer, 40);
+    const { api, fd, ack, una } = await sackConnection({ net, host, peer }, { rttMs: 40, ts: true });
     await api.write(fd, new Uint8Array(10 * 1448));
     const first = await drain(peer, 5);
     assert.equal(first.length, 10);
@@ -59,7 +42,7 @@ test('Eifel (RFC 3522): an ACK echoing a TSval from before the timeout undoes it
 
 test('no undo when the ACK echoes the retransmission: the timeout was real', () =>
   scenario(async ({ net, peer, host }) => {
-    const { api, fd, ack, una } = await open(net, host, peer, 40);
+    const { api, fd, ack, una } = await sackConnection({ net, host, peer }, { rttMs: 40, ts: true });
     await api.write(fd, new Uint8Array(2 * 1448));
     await drain(peer, 5);
     const late = await drain(peer, 400);
@@ -73,7 +56,7 @@ test('no undo when the ACK echoes the retransmission: the timeout was real', () 
 
 test('D-SACK undo (RFC 2883 §5): every retransmission of a recovery reported as a duplicate restores cwnd', () =>
   scenario(async ({ net, peer, host }) => {
-    const { api, fd, ack, una } = await open(net, host, peer, 40);
+    const { api, fd, ack, una } = await sackConnection({ net, host, peer }, { rttMs: 40, ts: true });
     await api.write(fd, new Uint8Array(10 * 1448));
     const first = await drain(peer, 5);
     const tsv = (i: number) => first[i]!.options.timestamp!.value;
