@@ -58,8 +58,10 @@ export interface CubicOptions extends LossBasedOptions {
 export class Cubic extends LossBasedControl {
   readonly name: string = 'cubic';
   readonly fastConvergence: boolean;
-  /** HyStart++ state; null when disabled. */
-  readonly hystart: HyStart | null;
+  /** HyStart++ state; null when disabled or before the first slow-start ACK. */
+  hystart: HyStart | null = null;
+  /** HyStart++ runs in the initial slow start (its state is created at the first ACK there). */
+  private readonly useHystart: boolean;
   /** W_max, segments; 0 until a loss, and after a timeout (the next epoch sets it). */
   wMax = 0;
   /** cwnd_prior: cwnd (segments) when ssthresh was last set. */
@@ -86,7 +88,7 @@ export class Cubic extends LossBasedControl {
   constructor(smss: number, options: CubicOptions = {}) {
     super(smss, options);
     this.fastConvergence = options.fastConvergence ?? true;
-    this.hystart = options.hystart === false ? null : new HyStart();
+    this.useHystart = options.hystart !== false;
   }
 
   override onAck(s: CcSample): CcAction {
@@ -144,10 +146,10 @@ export class Cubic extends LossBasedControl {
   }
 
   /** §4.9: the curve as it was before the reduction, for a spurious one. */
-  private prior = { wMax: 0, cwndPrior: 0, k: 0, epochStart: -1, cwndEpoch: 0, wEst: 0 };
+  private prior: { wMax: number; cwndPrior: number; k: number; epochStart: number; cwndEpoch: number; wEst: number } | null = null;
 
   protected override savePriorState(): void {
-    const p = this.prior;
+    const p = (this.prior ??= { wMax: 0, cwndPrior: 0, k: 0, epochStart: -1, cwndEpoch: 0, wEst: 0 });
     p.wMax = this.wMax;
     p.cwndPrior = this.cwndPrior;
     p.k = this.k;
@@ -158,6 +160,7 @@ export class Cubic extends LossBasedControl {
 
   protected override restorePrior(): void {
     const p = this.prior;
+    if (p === null) return;
     this.wMax = p.wMax;
     this.cwndPrior = p.cwndPrior;
     this.k = p.k;
@@ -191,7 +194,7 @@ export class Cubic extends LossBasedControl {
 
   /** HyStart++ (RFC 9406 §4.2) for the initial slow start, else RFC 5681 slow start. */
   protected override slowStart(acked: number, s: CcSample): number {
-    const hs = this.hystart;
+    const hs = this.useHystart ? (this.hystart ??= new HyStart()) : null;
     if (hs === null || this._ssthresh !== TCP_INFINITE_SSTHRESH) return super.slowStart(acked, s);
     if (hs.beginAck(s.sndUna, s.sndMax) === HS_DONE) {
       // CSS_ROUNDS rounds of CSS: congestion avoidance with ssthresh = cwnd (RFC 9406 §4.2),

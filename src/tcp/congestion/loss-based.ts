@@ -65,7 +65,8 @@ export abstract class LossBasedControl implements CongestionControl {
   protected priorCwnd = 0;
   protected priorSsthresh = 0;
   protected undoValid = false;
-  protected readonly prr = new Prr();
+  /** Created at the first SACK recovery (an idle connection never needs one). */
+  protected prr: Prr | null = null;
 
   constructor(smss: number, options: LossBasedOptions = {}) {
     this._smss = smss;
@@ -163,7 +164,7 @@ export abstract class LossBasedControl implements CongestionControl {
     if (s.sackOk) {
       // RFC 6937 §3: PRR from here on; the ACK that revealed the loss counts as delivered.
       this.prrActive = true;
-      this.prr.start(this._ssthresh, s.flightSize);
+      (this.prr ??= new Prr()).start(this._ssthresh, s.flightSize);
       this.prrUpdate(s);
     } else {
       // RFC 5681 §3.2 steps 2-3: retransmit, cwnd = ssthresh + 3 * SMSS.
@@ -244,7 +245,7 @@ export abstract class LossBasedControl implements CongestionControl {
   }
 
   onTransmit(bytes: number, _nowMs: number): void {
-    if (this.prrActive) this.prr.onTransmit(bytes);
+    if (this.prrActive) this.prr!.onTransmit(bytes);
   }
 
   setMss(smss: number): void {
@@ -268,7 +269,7 @@ export abstract class LossBasedControl implements CongestionControl {
       this.timedOut = prev.timedOut;
       this.inLoss = prev.inLoss;
       this.prrActive = prev.prrActive;
-      this.prr.copyFrom(prev.prr);
+      if (prev.prr !== null) (this.prr ??= new Prr()).copyFrom(prev.prr);
     }
   }
 
@@ -283,7 +284,7 @@ export abstract class LossBasedControl implements CongestionControl {
   /** RFC 6937 §3 on an ACK in SACK recovery: cwnd = pipe + sndcnt. */
   protected prrUpdate(s: CcSample): void {
     const delivered = s.ackedBytes + s.sackedBytes;
-    const sndcnt = this.prr.onAck(delivered > 0 ? delivered : 0, s.pipe, this.smss);
+    const sndcnt = this.prr!.onAck(delivered > 0 ? delivered : 0, s.pipe, this.smss);
     this._cwnd = s.pipe + sndcnt;
   }
 
