@@ -476,6 +476,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
       n = ep.recvBuf.write(data);
     } else {
       const asm = ep.ooo!;
+      reportOverlap(t, ep, asm, 0, data.length);
       const w = ep.recvBuf.writeAt(0, data);
       asm.add(0, w);
       n = asm.frontContiguous();
@@ -499,10 +500,26 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
   ep.ackNow = true;
   if (!ep.ooo) ep.ooo = new Assembler();
-  if (ep.ooo.covers(off, data.length)) noteDuplicate(t, ep, seq, (seq + data.length) >>> 0, false);
+  reportOverlap(t, ep, ep.ooo, off, data.length);
   const w = ep.recvBuf.writeAt(off, data);
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
+}
+
+/**
+ * Bytes [off, off + len) beyond RCV.NXT arrived; any already held out of order are a duplicate:
+ * the first such range goes in a D-SACK (RFC 2883 §4; Linux reports the first overlap too).
+ */
+function reportOverlap(t: TcpLayer, ep: TcpEndpoint, asm: Assembler, off: number, len: number): void {
+  for (let i = 0; i < asm.count; i++) {
+    const s = Math.max(asm.rangeStart(i), off);
+    const e = Math.min(asm.rangeEnd(i), off + len);
+    if (e > s) {
+      noteDuplicate(t, ep, (ep.rcvNxt + s) >>> 0, (ep.rcvNxt + e) >>> 0, false);
+      return;
+    }
+    if (asm.rangeStart(i) >= off + len) return;
+  }
 }
 
 /** The part of [seq, seq + len) below RCV.NXT arrived again: D-SACK it (RFC 2883 §4 (1)). */
