@@ -30,7 +30,7 @@ function lostThreshold(ep: TcpEndpoint): number {
  */
 export function readSackBlocks(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr): number {
   const blocks = seg.options.sack;
-  fresh.length = 0;
+  if (fresh.length !== 0) fresh.length = 0; // the length setter is not free: most ACKs bring no blocks
   lastDsack = false;
   if (ep.scoreboard) ep.scoreboard.advance(ep.sndUna);
   if (!ep.sackOk || blocks === undefined || blocks.length === 0) return 0;
