@@ -5,7 +5,9 @@
  * retransmission timeout does to SACK state (RFC 6675 §5.1, reneging per RFC 2018 §8).
  *
  * output() asks this module how much is in the network (inFlight) and lets it send the
- * lost holes first; new data (NextSeg rule 2) stays with output().
+ * lost holes first; new data (NextSeg rule 2) stays with output(). With RACK (rack.ts) the
+ * holes to resend are the segments RACK marked lost, and the retransmission timer's RACK and
+ * loss-probe modes land here (rackTimerFired, tlpTimerFired).
  */
 import type { TcpRepr } from '../wire/tcp.js';
 import { CC_NONE, CC_RETRANSMIT, DUP_THRESH, type CcSample } from './congestion/congestion-control.js';
@@ -35,7 +37,6 @@ export function readSackBlocks(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr): numb
   if (ep.scoreboard) ep.scoreboard.advance(ep.sndUna);
   if (!ep.sackOk || blocks === undefined || blocks.length === 0) return 0;
   const sb = (ep.scoreboard ??= new SackScoreboard(ep.sndUna));
-  sb.advance(ep.sndUna);
   const limit = (ep.sndMax - sb.base) | 0;
   let added = 0;
   for (let i = 0; i < blocks.length; i++) {
