@@ -1,22 +1,12 @@
 /** The JSON report of a run (bench/results/netsim.json) and a check of its shape. */
-import type { Machine } from '../lib/machine.js';
 import { windowLimits } from './bounds.js';
-import type { CellResult, GridMode, NetsimReport } from './types.js';
+import type { CellResult, NetsimReport } from './types.js';
 
-export interface RunInfo {
-  command: string;
-  mode: GridMode;
-  filter: string[];
-  machine: Machine;
-  loadedFrom: string;
-  source: { commit: string; dirty: boolean } | null;
-  available: string[];
+/** What a run knows about itself: the report's fields but the model, the cells and the config it derives. */
+export type RunInfo = Pick<NetsimReport, 'command' | 'mode' | 'filter' | 'machine' | 'loadedFrom' | 'source' | 'available' | 'seconds' | 'load' | 'jobs'> & {
   /** The hosts' default TCP tunables (the bounds' window comes from them). */
   config: object;
-  seconds: number;
-  load: { start: number; end: number } | null;
-  jobs: number;
-}
+};
 
 export const MODEL: Readonly<Record<string, string>> = {
   path: 'hosts a (sender) and b (receiver) on one segment; each port sends at the link rate through a FIFO of one BDP (at least 64 KiB) with tail drop; latency RTT/2 each way; MTU 1500; checksums offloaded',
