@@ -223,7 +223,7 @@ export function probeNewData(t: TcpLayer, ep: TcpEndpoint): boolean {
 }
 
 /** Payload per segment now: the send MSS less the SACK blocks the segment will carry. */
-function dataMss(ep: TcpEndpoint): number {
+export function dataMss(ep: TcpEndpoint): number {
   return Math.max(1, ep.sndMss - sackOptionBytes(ep));
 }
 

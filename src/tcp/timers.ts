@@ -1,7 +1,7 @@
 import { TCP_ACK, TCP_PSH } from '../wire/tcp.js';
 import { isSynchronized, TcpState } from './state.js';
 import { RTX_NONE, RTX_PERSIST, RTX_RACK, RTX_TLP, SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, type TcpEndpoint } from './tcp-endpoint.js';
-import { armPersist, armRto, output, retransmitHead, sendAbortRst, sendAck, sendSyn, transmit } from './output.js';
+import { armPersist, armRto, dataMss, output, retransmitHead, sendAbortRst, sendAck, sendSyn, transmit } from './output.js';
 import { rackTimerFired, sackOnTimeout, tlpTimerFired } from './sack-sender.js';
 import { UNDO_TIMEOUT, beginEpisode } from './undo.js';
 import type { TcpLayer } from './tcp-layer.js';
@@ -113,7 +113,8 @@ function persistProbe(t: TcpLayer, ep: TcpEndpoint): void {
     // Send what fits, Nagle and SWS notwithstanding: the override timeout of §3.8.6.2.1, with
     // PSH as Linux's tcp_write_wakeup sets it.
     const off = (ep.sndNxt - ep.sndBufSeq) | 0;
-    const len = Math.min(room, ep.unsent, ep.sndMss);
+    // dataMss: SACK blocks riding on the probe take room from its data (DF: no fragmenting).
+    const len = Math.min(room, ep.unsent, dataMss(ep));
     const seq = ep.sndNxt;
     ep.headSentAt = t.scheduler.now();
     transmit(t, ep, seq, TCP_ACK | TCP_PSH, off, len);
