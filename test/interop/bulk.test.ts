@@ -46,6 +46,9 @@ async function roundTripThroughEcho(t: { diagnostic(s: string): void }, s: Libra
   try {
     const out = join(fx.ns.dir, `echoed-${label}.bin`);
     const r = await fx.ns.sh(`nc -N ${s.stackIp} 7 < ${file} > ${out}`, { timeoutMs });
+    // A stall has been seen now and then under load (Linux received nothing from sockstack for
+    // minutes): say where everything stood, to find out which layer went quiet.
+    if (r.code !== 0) t.diagnostic(`stalled: ${stackState(s)}`);
     assert.equal(r.code, 0, describeRun('nc -N', r));
     assert.equal(statSync(out).size, MIB10, 'bytes echoed back');
     assert.equal(await sha256File(out), sha, 'SHA-256 of the echoed bytes');
@@ -56,6 +59,17 @@ async function roundTripThroughEcho(t: { diagnostic(s: string): void }, s: Libra
   await srv.done;
   assert.equal(srv.accepted, 1);
   assert.equal(srv.echoed, MIB10);
+}
+
+/** The TAP device's, bridge port's and segment's counters and every TCP endpoint's state, as JSON. */
+function stackState(s: LibraryStack): string {
+  const eps = s.host.tcp.endpoints().map((e) => ({
+    state: e.stateName, una: e.sndUna, nxt: e.sndNxt, max: e.sndMax, sndWnd: e.sndWnd, rcvNxt: e.rcvNxt, rcvAdv: e.rcvAdv,
+    recvQ: e.recvBuf.length, recvCap: e.recvBuf.capacity, sendQ: e.sendBuf.length, sendCap: e.sendBuf.capacity,
+    rtxMode: e.rtxMode, rtxArmed: e.rtx.armed, rto: e.rtt.rto, retransmits: e.retransmits, cwnd: e.cc?.cwnd, caState: e.cc?.caState,
+    inLoss: e.inLoss, lost: e.rack?.log.lostBytes, ooo: e.ooo?.count, sacked: e.scoreboard?.sacked,
+  }));
+  return JSON.stringify({ device: s.tap.device.counters, port: s.tap.port.counters, segment: s.tap.segment.counters, tcp: s.host.counters.tcp, eps });
 }
 
 /** The Berkeley API way: connect, send everything, shutdown(SHUT_WR), read to EOF, close. */
