@@ -10,6 +10,7 @@
  * (usually 0) maps onto the live ISN. Until an ISN is learned, the local mapping is the
  * identity, as in packetdrill (a RST to a closed port echoes the script's own ack).
  */
+import { formatTcpOption } from './print.js';
 import type { TcpOptionSpec, TcpPacketSpec } from './ast.js';
 import type { LiveSegment } from './remote-device.js';
 import {
@@ -161,23 +162,10 @@ export function liveToSpec(s: LiveSegment, m: SeqMap): TcpPacketSpec {
   return spec;
 }
 
-function optionText(o: TcpOptionSpec): string {
-  switch (o.kind) {
-    case 'mss': return `mss ${o.value}`;
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'wscale': return `wscale ${o.value}`;
-    case 'sackOK': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
-    case 'TS': return `TS val ${o.val} ecr ${o.ecr}`;
-    case 'other': return o.text;
-  }
-}
-
 export function optionsText(opts: TcpOptionSpec[] | null | undefined): string {
   if (opts === undefined) return '';
   if (opts === null) return '<...>';
-  return `<${opts.map(optionText).join(',')}>`;
+  return `<${opts.map(formatTcpOption).join(',')}>`;
 }
 
 /** A TCP packet spec as a packetdrill line body: `S. 0:0(0) ack 1 win 65535 <mss 1460>`. */
@@ -203,7 +191,7 @@ export function compareOptions(expected: TcpOptionSpec[] | null | undefined, act
     const a = actual[i]!;
     if (e.kind !== a.kind) return false;
     if (e.kind === 'TS' && a.kind === 'TS') return e.ecr === a.ecr;
-    return optionText(e) === optionText(a);
+    return formatTcpOption(e) === formatTcpOption(a);
   });
   return same ? null : `options: expected ${optionsText(exp)} vs actual ${optionsText(actual)}`;
 }
