@@ -2,7 +2,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wi
 import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import { Assembler } from '../storage/assembler.js';
 import { CC_NONE, CC_RETRANSMIT, type CcAction, type CcSample } from './congestion/congestion-control.js';
-import { dsackBlock, fresh, lastDsack, readSackBlocks, sackDetectLoss, sackOnAdvance } from './sack-sender.js';
+import { dsackBlock, fresh, lastDsack, readSackBlocks, sackDetectLoss } from './sack-sender.js';
 import { UNDO_NONE, UNDO_RECOVERY, beginEpisode, checkUndo } from './undo.js';
 import { armRackTimer, armTlp, rackOnAck, rackRecoveryEnded, tlpAllowed, tlpOnAck } from './rack.js';
 import { RTO_FALLBACK_MS } from './rtt.js';
@@ -323,7 +323,6 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     ep.retransmits = 0;
     ep.dupAcks = 0;
     ep.headSentAt = t.scheduler.now();
-    if (ep.inLoss) sackOnAdvance(ep, s);
     // An MTU probe acknowledged raises the MSS (RFC 4821 §7.6).
     if (ep.mtup !== null) onProbeAcked(t, ep);
     const recovering = cc.inRecovery;

@@ -8,7 +8,7 @@
  * rackOnAck (input, after the scoreboard took the ACK's blocks), rackReoTimeout and
  * tlpTimeout (the retransmission timer in its RACK and TLP modes).
  */
-import { DUP_THRESH } from './congestion/congestion-control.js';
+import { DUP_THRESH, TCP_CA_LOSS } from './congestion/congestion-control.js';
 import { SentLog, REC_LOST, REC_RETRANS } from './sent-log.js';
 import { seqGe, seqGt, seqLt } from './seq.js';
 import { RTX_RACK, RTX_TLP, type TcpEndpoint } from './tcp-endpoint.js';
@@ -112,9 +112,17 @@ function delivered(log: SentLog, i: number): void {
 }
 
 /** RFC 8985 §6.2 step 4: RACK.reo_wnd. */
+/**
+ * After a retransmission timeout until SND.UNA passes what was sent before it (Linux
+ * TCP_CA_Loss, which the congestion control keeps): go-back-N resends all not SACKed.
+ */
+export function inLossState(ep: TcpEndpoint): boolean {
+  return ep.cc !== null && ep.cc.caState === TCP_CA_LOSS;
+}
+
 function reoWnd(ep: TcpEndpoint, r: RackState): number {
   if (!r.reorderingSeen) {
-    if (ep.cc!.inRecovery || ep.inLoss) return 0;
+    if (ep.cc!.inRecovery || inLossState(ep)) return 0;
     if (ep.scoreboard !== null && ep.scoreboard.sacked >= DUP_THRESH * ep.sndMss) return 0;
   }
   const lowest = Math.min(r.minRtt, ep.rtt.minRtt);
@@ -262,7 +270,7 @@ export function armRackTimer(t: TcpLayer, ep: TcpEndpoint, ms: number): void {
 /** RFC 8985 §7.2: a probe may be scheduled (SACK, RACK, open state, no probe outstanding, an RTT known). */
 export function tlpAllowed(t: TcpLayer, ep: TcpEndpoint): boolean {
   if (!rackEnabled(t, ep) || !t.config.tlp || ep.sndMax === ep.sndUna) return false;
-  if (ep.cc === null || ep.cc.inRecovery || ep.inLoss || !ep.rtt.hasSample) return false;
+  if (ep.cc === null || ep.cc.inRecovery || inLossState(ep) || !ep.rtt.hasSample) return false;
   return !(ep.rack !== null && ep.rack.tlpActive);
 }
 

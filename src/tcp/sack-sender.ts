@@ -14,7 +14,7 @@ import { CC_NONE, CC_RETRANSMIT, DUP_THRESH, type CcSample } from './congestion/
 import { SackScoreboard } from './sack-scoreboard.js';
 import { seqGe, seqGt, seqLt } from './seq.js';
 import { armRto, output, probeNewData, retransmitAt } from './output.js';
-import { armRackTimer, nextLost, rackLostBytes, rackReoTimeout, tlpCancel, tlpSent } from './rack.js';
+import { armRackTimer, inLossState, nextLost, rackLostBytes, rackReoTimeout, tlpCancel, tlpSent } from './rack.js';
 import { RTX_NONE, type TcpEndpoint } from './tcp-endpoint.js';
 import { UNDO_RECOVERY, beginEpisode } from './undo.js';
 import type { TcpLayer } from './tcp-layer.js';
@@ -88,7 +88,7 @@ export function inFlight(ep: TcpEndpoint): number {
   const sb = ep.scoreboard;
   if (!sb || sb.isEmpty) return flight;
   sb.advance(ep.sndUna);
-  if (ep.inLoss) return Math.max(0, flight - sb.sackedIn(0, flight));
+  if (inLossState(ep)) return Math.max(0, flight - sb.sackedIn(0, flight));
   // RACK marks segments lost one by one: in flight is what was sent, less SACKed and lost.
   if (ep.rack !== null) return Math.max(0, flight - sb.sackedIn(0, flight) - rackLostBytes(ep));
   if (ep.cc!.inRecovery) return sb.pipe((ep.sndMax - sb.base) | 0, lostEdge(ep), (ep.highRxt - sb.base) | 0);
@@ -105,7 +105,7 @@ export function inFlight(ep: TcpEndpoint): number {
 export function sackDetectLoss(t: TcpLayer, ep: TcpEndpoint, ccAction: number, sample: CcSample | null): void {
   const cc = ep.cc!;
   if (ep.sndMax === ep.sndUna) return;
-  if (ep.inLoss) return;
+  if (inLossState(ep)) return;
   const sb = ep.scoreboard;
   if (cc.inRecovery) {
     // A partial ACK (CC_RETRANSMIT) while the segment now at SND.UNA was not yet resent:
@@ -159,7 +159,7 @@ function retransmitHole(t: TcpLayer, ep: TcpEndpoint, off: number): number {
  */
 export function sendLostHoles(t: TcpLayer, ep: TcpEndpoint): boolean {
   const sb = ep.scoreboard;
-  if (!sb || sb.isEmpty || !ep.cc!.inRecovery || ep.inLoss) return false;
+  if (!sb || sb.isEmpty || !ep.cc!.inRecovery) return false;
   let sent = false;
   if (ep.rack !== null) {
     // RFC 8985 §6.2: what RACK marked lost, lowest first, as cwnd - in flight allows.
@@ -189,7 +189,7 @@ export function sendLostHoles(t: TcpLayer, ep: TcpEndpoint): boolean {
 export function sendRule3(t: TcpLayer, ep: TcpEndpoint): boolean {
   const sb = ep.scoreboard;
   // With RACK the tail is the loss probe's business (RFC 8985 §7), not rule 3's.
-  if (!sb || sb.isEmpty || !ep.cc!.inRecovery || ep.inLoss || ep.rack !== null) return false;
+  if (!sb || sb.isEmpty || !ep.cc!.inRecovery || ep.rack !== null) return false;
   if (ep.cc!.cwnd - inFlight(ep) < ep.sndMss) return false;
   let off = Math.max(0, (ep.highRxt - sb.base) | 0);
   const inSacked = sb.sackedRangeEnd(off);
@@ -226,19 +226,12 @@ export function skipSacked(ep: TcpEndpoint): number {
 export function sackOnTimeout(t: TcpLayer, ep: TcpEndpoint): void {
   tlpCancel(ep);
   ep.rack?.log.clearLost();
-  ep.inLoss = true;
-  ep.lossHigh = ep.sndMax;
   ep.highRxt = ep.sndUna;
   const sb = ep.scoreboard;
   if (sb && !sb.isEmpty && sb.rangeStart(0) === 0) {
     t.counters.extTCPSACKReneging++;
     sb.clear();
   }
-}
-
-/** SND.UNA moved: the Loss state ends once everything sent before the timeout is acknowledged. */
-export function sackOnAdvance(ep: TcpEndpoint, s: CcSample): void {
-  if (ep.inLoss && !seqLt(s.sndUna, ep.lossHigh)) ep.inLoss = false;
 }
 
 /**

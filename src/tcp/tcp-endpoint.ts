@@ -208,9 +208,6 @@ export class TcpEndpoint {
   dsackStart = 0;
   dsackEnd = 0;
   dsackPending = false;
-  /** After a retransmission timeout until SND.UNA passes lossHigh (Linux TCP_CA_Loss): resend all not SACKed. */
-  inLoss = false;
-  lossHigh = 0;
   /** RACK-TLP state (RFC 8985), created when a SACK connection first sends data with RACK on. */
   rack: RackState | null = null;
   /**

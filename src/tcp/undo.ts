@@ -62,7 +62,6 @@ export function checkUndo(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, priorUna: 
   if (eifel) c.extTCPLossUndo++;
   else c.extTCPDSACKUndo++;
   // The originals arrived: stop resending what the timeout rewound, forget RACK's verdicts.
-  ep.inLoss = false;
   if (seqLt(ep.sndNxt, ep.sndMax)) ep.sndNxt = ep.sndMax;
   ep.rack?.log.clearLost();
 }
