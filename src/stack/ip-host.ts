@@ -101,6 +101,11 @@ export interface IpHostOptions {
   pmtuCacheSize: number;
 }
 
+/** The path MTU a cache entry (or none) leaves of the link's MTU: never above the link's. */
+function pathMtuOf(e: PmtuEntry | null, linkMtu: number): number {
+  return e !== null && e.mtu < linkMtu ? e.mtu : linkMtu;
+}
+
 /**
  * The IPv4 machine of one host (RFC 791, RFC 1122): interfaces, routes, ARP, input
  * validation, fragmentation and reassembly, ICMP, local delivery and forwarding.
@@ -220,7 +225,7 @@ export class IpHost {
     if (!iface || !iface.up) return null;
     const broadcast = iface.prefix < 31 && dst === iface.broadcast;
     const e = this.pmtuEntry(dst);
-    const mtu = e !== null && e.mtu < iface.mtu ? e.mtu : iface.mtu;
+    const mtu = pathMtuOf(e, iface.mtu);
     return { iface, nextHop: r.gateway || dst, src: iface.address, broadcast, offload: iface.offload, mtu };
   }
 
@@ -246,7 +251,7 @@ export class IpHost {
     const iface = route.iface;
     if (!iface) return LOOPBACK_MTU;
     const e = this.pmtuEntry(dst);
-    return e !== null && e.mtu < iface.mtu ? e.mtu : iface.mtu;
+    return pathMtuOf(e, iface.mtu);
   }
 
   /**
@@ -266,7 +271,7 @@ export class IpHost {
     }
     const now = this.scheduler.now();
     const e = this.pmtuEntry(dst);
-    const old = e !== null && e.mtu < route.iface.mtu ? e.mtu : route.iface.mtu;
+    const old = pathMtuOf(e, route.iface.mtu);
     if (mtu > old) {
       c.pmtuIgnored++;
       return false;
