@@ -80,6 +80,10 @@ export class Network {
   private readonly driver: RealTimeDriver | null = null;
   private readonly hop = makeHop();
   private running = false;
+  /** A microtask to fire the timers due now is queued (see fireDueSoon). */
+  private dueQueued = false;
+  /** What a timer fired from that microtask threw; run() rejects with it. */
+  private dueError: unknown = null;
 
   constructor(opts: Partial<NetworkOptions> = {}) {
     this.opts = { seed: opts.seed ?? 1, clock: opts.clock ?? 'virtual', link: opts.link ?? {}, runLimitMs: opts.runLimitMs ?? 86_400_000 };
@@ -89,7 +93,32 @@ export class Network {
     if (this.opts.clock === 'real') {
       this.driver = new RealTimeDriver(this.scheduler);
       this.driver.start();
+    } else {
+      this.scheduler.onEarliestChanged = (at) => this.fireDueSoon(at);
     }
+  }
+
+  /**
+   * Under virtual time, a stack timer armed for the current instant (a frame sent over a link
+   * without latency) fires from a microtask, without waiting for run()'s macrotask hop: a
+   * request/response exchange at zero latency then never leaves the microtask queue. Time itself
+   * still moves only in run(), once every task is blocked, and application timers (sleep(0), a
+   * timeout at now) still fire only then, after every runnable task. A timer due now is either
+   * the earliest (this hook ran when it was armed) or behind an earlier one due now, so one
+   * queued microtask covers them all (up to the first application timer, left to run()).
+   */
+  private fireDueSoon(at: number): void {
+    if (!this.running || this.dueQueued || at > this.clock.now()) return;
+    this.dueQueued = true;
+    void Promise.resolve().then(() => {
+      this.dueQueued = false;
+      if (!this.running) return;
+      try {
+        this.scheduler.runDueInternal(this.clock.now());
+      } catch (e) {
+        this.dueError ??= e;
+      }
+    });
   }
 
   /** Milliseconds on the network's clock. */
@@ -209,6 +238,7 @@ export class Network {
     if (this.driver) return await fn();
     if (this.running) throw new Error('net.run() is already running: await the inner function directly instead of nesting run()');
     this.running = true;
+    this.dueError = null;
     let state: 0 | 1 | 2 = 0;
     let value: T | undefined;
     let error: unknown;
@@ -230,8 +260,11 @@ export class Network {
     try {
       for (;;) {
         await this.hop();
+        if (this.dueError !== null) throw this.dueError;
         if (state !== 0) break;
-        // Fire timers until one of them wakes an application call; only then yield to it.
+        // Every runnable task has run (a macrotask hop drains the microtasks): fire timers until
+        // one of them wakes an application call, jumping the clock from deadline to deadline;
+        // only then yield to it.
         const w = sched.wakeups;
         do {
           const next = sched.nextDeadline();

@@ -10,7 +10,7 @@ import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, strea
 import * as C from './constants.js';
 import { OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
-import { sleep, waitOn } from './wait.js';
+import { sleep, BlockedCall } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { FdTable } from './fd-table.js';
@@ -65,9 +65,8 @@ export class SocketApi {
   private readonly fds: FdTable<Descriptor>;
   readonly privileged: boolean;
   readonly maxFds: number;
-  /** Descriptions of calls currently blocked, for deadlock reports. */
-  readonly blocked = new Map<number, string>();
-  private blockSeq = 0;
+  /** Calls currently blocked, for deadlock reports (`String(call)` is e.g. "recv(4)"). */
+  readonly blocked = new Set<BlockedCall>();
 
   private readonly stream: StreamContext;
 
@@ -82,7 +81,7 @@ export class SocketApi {
     this.stream = {
       tcp: t.tcp,
       now: () => t.ip.scheduler.now(),
-      block: (s, mask, deadline, what) => this.block(s, mask, deadline, what),
+      block: (s, mask, deadline, call, fd) => this.block(s, mask, deadline, call, fd),
     };
   }
 
@@ -130,27 +129,20 @@ export class SocketApi {
    * The deadline is fixed by the caller once per call, so spurious wake-ups do not restart
    * an SO_RCVTIMEO wait (Linux keeps the remaining timeo across sleeps).
    */
-  private async block(s: OpenSocket, mask: number, deadline: number, what: string): Promise<void> {
-    const sys = what.slice(0, what.indexOf('('));
+  private async block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<void> {
     const left = deadline - this.t.ip.scheduler.now();
-    if (left <= 0) throw new SocketError('EAGAIN', sys, 'timed out');
-    const woken = await this.waitBlocked(what, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline);
-    if (!woken) throw new SocketError('EAGAIN', sys, 'timed out');
+    if (left <= 0) throw new SocketError('EAGAIN', call, 'timed out');
+    const woken = await this.waitBlocked(call, fd, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline);
+    if (!woken) throw new SocketError('EAGAIN', call, 'timed out');
   }
 
   /**
    * Waits on `queues` until woken or the absolute `deadline` (Infinity = forever), listed in
    * `blocked` meanwhile so a deadlock report can name the call. True when woken.
    */
-  private async waitBlocked(what: string, queues: WaitQueue[], mask: number, deadline: number): Promise<boolean> {
-    const id = this.blockSeq++;
-    this.blocked.set(id, what);
-    try {
-      const left = deadline - this.t.ip.scheduler.now();
-      return await waitOn(this.t.ip.scheduler, queues, mask, deadline === Infinity ? -1 : left);
-    } finally {
-      this.blocked.delete(id);
-    }
+  private waitBlocked(call: string, fds: number | readonly number[], queues: WaitQueue[], mask: number, deadline: number): Promise<boolean> {
+    const left = deadline === Infinity ? -1 : deadline - this.t.ip.scheduler.now();
+    return new BlockedCall(this.t.ip.scheduler, queues, mask, call, fds, this.blocked).wait(left);
   }
 
   // ---- creation and naming -----------------------------------------------
@@ -329,27 +321,32 @@ export class SocketApi {
   }
 
   async recv(fd: number, length: number, flags = 0): Promise<Uint8Array> {
-    const [data] = await this.doRecv('recv', fd, length, flags);
-    return data;
+    return await this.recvData('recv', fd, length, flags);
   }
 
   async read(fd: number, length: number): Promise<Uint8Array> {
-    const [data] = await this.doRecv('read', fd, length, 0);
-    return data;
+    return await this.recvData('read', fd, length, 0);
   }
 
   async recvfrom(fd: number, length: number, flags = 0): Promise<[Uint8Array, SockAddr]> {
-    return this.doRecv('recvfrom', fd, length, flags);
+    const s = this.sock(fd, 'recvfrom');
+    checkLength(length, 'recvfrom');
+    if (s.endpoint.kind !== 'tcp') return await this.recvDatagram(s, 'recvfrom', fd, length, flags);
+    const ep = s.endpoint.ep;
+    const data = await streamRecv(this.stream, s, fd, 'recvfrom', length, flags);
+    return [data, fromInet(ep.remoteAddr, ep.remotePort)];
   }
 
-  private async doRecv(sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
+  /** recv and read: the data alone (no source address to build on the stream path). */
+  private async recvData(sys: string, fd: number, length: number, flags: number): Promise<Uint8Array> {
     const s = this.sock(fd, sys);
     checkLength(length, sys);
-    if (s.endpoint.kind === 'tcp') {
-      const ep = s.endpoint.ep;
-      const data = await streamRecv(this.stream, s, fd, sys, length, flags);
-      return [data, fromInet(ep.remoteAddr, ep.remotePort)];
-    }
+    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, sys, length, flags);
+    const [data] = await this.recvDatagram(s, sys, fd, length, flags);
+    return data;
+  }
+
+  private async recvDatagram(s: OpenSocket, sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
     const peek = (flags & C.MSG_PEEK) !== 0;
     const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
@@ -373,7 +370,7 @@ export class SocketApi {
       // EOF once the queue is empty after SHUT_RD (__skb_wait_for_more_packets: RCV_SHUTDOWN).
       if (ep.shutRead) return [new Uint8Array(0), fromInet(0, 0)];
       if (dontwait) throw new SocketError('EAGAIN', sys);
-      await this.block(s, POLLIN, deadline, `${sys}(${fd})`);
+      await this.block(s, POLLIN, deadline, sys, fd);
     }
   }
 
@@ -525,7 +522,7 @@ export class SocketApi {
         const d = typeof p.fd === 'number' && p.fd >= 0 ? this.fds.get(p.fd) : undefined;
         if (d) queues.push(d.wait);
       }
-      await this.waitBlocked(`poll(${fds.map((p) => p.fd).join(',')})`, queues, 0xffffffff, deadline);
+      await this.waitBlocked('poll', fds.map((p) => p.fd), queues, 0xffffffff, deadline);
     }
   }
 
@@ -596,7 +593,7 @@ export class SocketApi {
       const out = ep.harvest(maxevents);
       const left = deadline - this.t.ip.scheduler.now();
       if (out.length || left <= 0) return out;
-      await this.waitBlocked(`epoll_wait(${epfd})`, [ep.wait], 0xffffffff, deadline);
+      await this.waitBlocked('epoll_wait', epfd, [ep.wait], 0xffffffff, deadline);
     }
   }
 }

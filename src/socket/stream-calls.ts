@@ -11,8 +11,8 @@ import type { OpenSocket } from './open-socket.js';
 export interface StreamContext {
   tcp: TcpLayer;
   now(): number;
-  /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, named after `what`'s call). */
-  block(s: OpenSocket, mask: number, deadline: number, what: string): Promise<void>;
+  /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, from the call named `call`). */
+  block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<void>;
 }
 
 function wrap(e: unknown, syscall: string): unknown {
@@ -65,7 +65,7 @@ export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number
     const now = ep.state;
     if (now !== TcpState.SYN_SENT && now !== TcpState.SYN_RECEIVED) break;
     try {
-      await cx.block(s, POLLOUT, deadline, `connect(${fd})`);
+      await cx.block(s, POLLOUT, deadline, 'connect', fd);
     } catch (e) {
       // A timed-out blocking connect carries on in the background (Linux: EINPROGRESS).
       if (e instanceof SocketError && e.code === 'EAGAIN') throw new SocketError('EINPROGRESS', sys);
@@ -89,7 +89,7 @@ export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number)
     const c = cx.tcp.accept(l);
     if (c) return c;
     if (s.nonblocking || s.rcvTimeoMs < 0) throw new SocketError('EAGAIN', sys);
-    await cx.block(s, POLLIN, deadline, `accept(${fd})`);
+    await cx.block(s, POLLIN, deadline, 'accept', fd);
   }
 }
 
@@ -123,7 +123,7 @@ export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, s
       throw new SocketError('EAGAIN', sys);
     }
     try {
-      await cx.block(s, POLLOUT, deadline, `${sys}(${fd})`);
+      await cx.block(s, POLLOUT, deadline, sys, fd);
     } catch (e) {
       if (sent > 0 && e instanceof SocketError && e.code === 'EAGAIN') return sent;
       throw e;
@@ -148,7 +148,8 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
   const waitall = (flags & C.MSG_WAITALL) !== 0 && !peek;
   const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
   const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
-  const parts: Uint8Array[] = [];
+  // Pieces gathered so far under MSG_WAITALL (without it the first read returns).
+  const parts: Uint8Array[] = waitall ? [] : NO_PARTS;
   let got = 0;
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
@@ -161,6 +162,7 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
     }
     if (r !== null) {
       if (r.length === 0) return join(parts, got); // EOF
+      if (!waitall) return r;
       parts.push(r);
       got += r.length;
       if (!waitall || got >= length) return join(parts, got);
@@ -171,13 +173,15 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
       throw new SocketError('EAGAIN', sys);
     }
     try {
-      await cx.block(s, POLLIN, deadline, `${sys}(${fd})`);
+      await cx.block(s, POLLIN, deadline, sys, fd);
     } catch (e) {
       if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return join(parts, got);
       throw e;
     }
   }
 }
+
+const NO_PARTS: Uint8Array[] = [];
 
 function join(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
@@ -231,7 +235,7 @@ export async function streamClose(cx: StreamContext, s: OpenSocket, fd: number):
   const closing = (): boolean => ep.state === TcpState.FIN_WAIT_1 || ep.state === TcpState.CLOSING || ep.state === TcpState.LAST_ACK;
   while (closing() && cx.now() < deadline) {
     try {
-      await cx.block(s, 0xffffffff, deadline, `close(${fd})`);
+      await cx.block(s, 0xffffffff, deadline, 'close', fd);
     } catch {
       return;
     }

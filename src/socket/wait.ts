@@ -3,27 +3,55 @@ import { Timer } from '../time/scheduler.js';
 import type { WaitQueue, Waiter } from '../stack/events.js';
 
 /**
- * Blocks (as a Promise) until one of `queues` signals an event in `mask`, or `timeoutMs`
- * passes on the stack's clock (negative = no timeout). Resolves true when woken, false on
- * timeout. Every wake-up bumps `scheduler.wakeups`, which tells the virtual-time run loop
- * that application code has work to do.
+ * One blocked call (recv, accept, poll…): a waiter on one or more wait queues until an event in
+ * `mask` or a timeout. Listed in its process's `registry` while it waits, so a deadlock report
+ * can name it (`String(call)` is e.g. "recv(4)"). Every wake-up bumps `scheduler.wakeups`, which
+ * tells the virtual-time run loop that application code has work to do.
  */
-export function waitOn(sched: TimerScheduler, queues: readonly WaitQueue[], mask: number, timeoutMs: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    let timer: Timer | null = null;
-    const finish = (woken: boolean): void => {
-      for (const q of queues) q.remove(waiter);
-      if (timer) sched.disarm(timer);
-      sched.wakeups++;
-      resolve(woken);
-    };
-    const waiter: Waiter = { mask, wake: () => finish(true) };
-    for (const q of queues) q.add(waiter);
+export class BlockedCall implements Waiter {
+  private resolve: ((woken: boolean) => void) | null = null;
+  private timer: Timer | null = null;
+
+  constructor(
+    private readonly sched: TimerScheduler,
+    private readonly queues: readonly WaitQueue[],
+    readonly mask: number,
+    /** The call and its descriptor(s), for reports; formatted only when asked. */
+    readonly call: string,
+    readonly fds: number | readonly number[],
+    private readonly registry: Set<BlockedCall> | null = null,
+  ) {}
+
+  /** Starts waiting: true when woken, false when `timeoutMs` (negative = none) passed first. */
+  wait(timeoutMs: number): Promise<boolean> {
+    const p = new Promise<boolean>((resolve) => (this.resolve = resolve));
+    for (const q of this.queues) q.add(this);
+    this.registry?.add(this);
     if (timeoutMs >= 0) {
-      timer = new Timer(() => finish(false), true); // finish() counts the wake-up itself
-      sched.armIn(timer, timeoutMs);
+      this.timer = new Timer(() => this.finish(false), true); // finish() counts the wake-up itself
+      this.sched.armIn(this.timer, timeoutMs);
     }
-  });
+    return p;
+  }
+
+  wake(): void {
+    this.finish(true);
+  }
+
+  private finish(woken: boolean): void {
+    const resolve = this.resolve;
+    if (resolve === null) return; // already finished (woken by two queues at once)
+    this.resolve = null;
+    for (const q of this.queues) q.remove(this);
+    if (this.timer) this.sched.disarm(this.timer);
+    this.registry?.delete(this);
+    this.sched.wakeups++;
+    resolve(woken);
+  }
+
+  toString(): string {
+    return `${this.call}(${typeof this.fds === 'number' ? this.fds : this.fds.join(',')})`;
+  }
 }
 
 /** Sleeps on the stack's clock (virtual or real). */

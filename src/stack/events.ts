@@ -35,7 +35,14 @@ export class WaitQueue {
   }
 
   notify(events: number): void {
-    if (this.waiters.length === 0) return;
+    const n = this.waiters.length;
+    if (n === 0) return;
+    if (n === 1) {
+      // The usual case (one blocked call): no copy needed, the waiter is called at most once.
+      const w = this.waiters[0]!;
+      if ((w.mask & events) !== 0) w.wake(events);
+      return;
+    }
     // Copy: a woken waiter usually removes itself.
     const ws = this.waiters.slice();
     for (const w of ws) if ((w.mask & events) !== 0) w.wake(events);

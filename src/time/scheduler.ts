@@ -111,6 +111,23 @@ export class TimerScheduler {
     return n;
   }
 
+  /**
+   * Fires, in order, the due timers at the front of the heap as long as they are internal ones
+   * (the stack's own: link delivery, protocol timers), stopping at the first application timer.
+   * Returns how many fired. Lets a virtual-time run loop process traffic at the current instant
+   * without first waiting for every application task to block (see Network.fireDueSoon).
+   */
+  runDueInternal(now: number = this.clock.now()): number {
+    let n = 0;
+    while (this.heap.length && this.heap[0]!.at <= now && this.heap[0]!.internal) {
+      const t = this.heap[0]!;
+      this.disarm(t);
+      n++;
+      t.callback();
+    }
+    return n;
+  }
+
   private less(a: Timer, b: Timer): boolean {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }

@@ -234,7 +234,12 @@ describe('nodeNet: events and half-close', () => {
       states.push(`client after peer FIN: ${c.readyState}`);
       await once(c, 'close');
       assert.equal(reply, 'got question');
-      assert.deepEqual(states, ['client open: open', 'client after end(): readOnly', 'server after peer FIN: writeOnly', 'client after peer FIN: closed']);
+      // The client's 'finish' and the server's 'end' happen at the same instant (the link has no
+      // latency): either may be emitted first.
+      assert.equal(states.length, 4);
+      assert.equal(states[0], 'client open: open');
+      assert.deepEqual(states.slice(1, 3).sort(), ['client after end(): readOnly', 'server after peer FIN: writeOnly']);
+      assert.equal(states[3], 'client after peer FIN: closed');
       srv.close();
     });
   });

@@ -417,7 +417,8 @@ describe('TCP data calls', () => {
   });
 
   it('MSG_DONTWAIT and O_NONBLOCK: a partial count when the buffer has some room, EAGAIN when it has none', async () => {
-    const { net, a, b } = tcpPair();
+    // A link with latency: without one the peer's ACK could free room before the second call.
+    const { net, a, b } = tcpPair(7, { latency: 1 });
     await net.run(async () => {
       const A = a.sockets;
       const B = b.sockets;
