@@ -84,6 +84,12 @@ export class Network {
   private dueQueued = false;
   /** What a timer fired from that microtask threw; run() rejects with it. */
   private dueError: unknown = null;
+  /**
+   * Macrotask hops run() has taken (each proves every task blocked before time moves), and
+   * microtask passes that fired stack timers due at the current instant: how a workload was
+   * scheduled, for tests and profiles.
+   */
+  readonly runStats = { hops: 0, dueFlushes: 0 };
 
   constructor(opts: Partial<NetworkOptions> = {}) {
     this.opts = { seed: opts.seed ?? 1, clock: opts.clock ?? 'virtual', link: opts.link ?? {}, runLimitMs: opts.runLimitMs ?? 86_400_000 };
@@ -110,16 +116,19 @@ export class Network {
   private fireDueSoon(at: number): void {
     if (!this.running || this.dueQueued || at > this.clock.now()) return;
     this.dueQueued = true;
-    void Promise.resolve().then(() => {
-      this.dueQueued = false;
-      if (!this.running) return;
-      try {
-        this.scheduler.runDueInternal(this.clock.now());
-      } catch (e) {
-        this.dueError ??= e;
-      }
-    });
+    void Promise.resolve().then(this.fireDue);
   }
+
+  private readonly fireDue = (): void => {
+    this.dueQueued = false;
+    if (!this.running) return;
+    this.runStats.dueFlushes++;
+    try {
+      this.scheduler.runDueInternal(this.clock.now());
+    } catch (e) {
+      this.dueError ??= e;
+    }
+  };
 
   /** Milliseconds on the network's clock. */
   now(): number {
@@ -260,6 +269,7 @@ export class Network {
     try {
       for (;;) {
         await this.hop();
+        this.runStats.hops++;
         if (this.dueError !== null) throw this.dueError;
         if (state !== 0) break;
         // Every runnable task has run (a macrotask hop drains the microtasks): fire timers until

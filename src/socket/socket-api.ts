@@ -129,11 +129,13 @@ export class SocketApi {
    * The deadline is fixed by the caller once per call, so spurious wake-ups do not restart
    * an SO_RCVTIMEO wait (Linux keeps the remaining timeo across sleeps).
    */
-  private async block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<void> {
-    const left = deadline - this.t.ip.scheduler.now();
-    if (left <= 0) throw new SocketError('EAGAIN', call, 'timed out');
-    const woken = await this.waitBlocked(call, fd, [s.wait], mask | POLLERR | POLLHUP | POLLNVAL, deadline);
-    if (!woken) throw new SocketError('EAGAIN', call, 'timed out');
+  private block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<unknown> {
+    let timeout = -1; // none
+    if (deadline !== Infinity) {
+      timeout = deadline - this.t.ip.scheduler.now();
+      if (timeout <= 0) return Promise.reject(new SocketError('EAGAIN', call, 'timed out'));
+    }
+    return new BlockedCall(this.t.ip.scheduler, s.wait, mask | POLLERR | POLLHUP | POLLNVAL, call, fd, this.blocked).waitOrFail(timeout);
   }
 
   /**
@@ -287,16 +289,16 @@ export class SocketApi {
 
   // ---- data ----------------------------------------------------------------
 
-  async send(fd: number, data: Uint8Array, flags = 0): Promise<number> {
-    return this.doSend('send', fd, data, flags, null);
+  send(fd: number, data: Uint8Array, flags = 0): Promise<number> {
+    return this.doSend('send', fd, data, flags, null); // async: every error is a rejection
   }
 
-  async sendto(fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
-    return this.doSend('sendto', fd, data, flags, addr);
+  sendto(fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
+    return this.doSend('sendto', fd, data, flags, addr); // async: every error is a rejection
   }
 
-  async write(fd: number, data: Uint8Array): Promise<number> {
-    return this.doSend('write', fd, data, 0, null);
+  write(fd: number, data: Uint8Array): Promise<number> {
+    return this.doSend('write', fd, data, 0, null); // async: every error is a rejection
   }
 
   private async doSend(sys: string, fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
@@ -304,7 +306,7 @@ export class SocketApi {
     if (s.endpoint.kind === 'tcp') {
       checkData(data, sys);
       // tcp_sendmsg ignores a destination address on a stream socket.
-      return streamSend(this.stream, s, fd, sys, data, flags);
+      return await streamSend(this.stream, s, fd, sys, data, flags);
     }
     // udp_sendmsg / raw_sendmsg: "Mirror BSD error message compatibility".
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EOPNOTSUPP', sys, 'MSG_OOB on a datagram socket');
@@ -321,11 +323,19 @@ export class SocketApi {
   }
 
   async recv(fd: number, length: number, flags = 0): Promise<Uint8Array> {
-    return await this.recvData('recv', fd, length, flags);
+    const s = this.sock(fd, 'recv');
+    checkLength(length, 'recv');
+    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'recv', length, flags);
+    const [data] = await this.recvDatagram(s, 'recv', fd, length, flags);
+    return data;
   }
 
   async read(fd: number, length: number): Promise<Uint8Array> {
-    return await this.recvData('read', fd, length, 0);
+    const s = this.sock(fd, 'read');
+    checkLength(length, 'read');
+    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'read', length, 0);
+    const [data] = await this.recvDatagram(s, 'read', fd, length, 0);
+    return data;
   }
 
   async recvfrom(fd: number, length: number, flags = 0): Promise<[Uint8Array, SockAddr]> {
@@ -335,15 +345,6 @@ export class SocketApi {
     const ep = s.endpoint.ep;
     const data = await streamRecv(this.stream, s, fd, 'recvfrom', length, flags);
     return [data, fromInet(ep.remoteAddr, ep.remotePort)];
-  }
-
-  /** recv and read: the data alone (no source address to build on the stream path). */
-  private async recvData(sys: string, fd: number, length: number, flags: number): Promise<Uint8Array> {
-    const s = this.sock(fd, sys);
-    checkLength(length, sys);
-    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, sys, length, flags);
-    const [data] = await this.recvDatagram(s, sys, fd, length, flags);
-    return data;
   }
 
   private async recvDatagram(s: OpenSocket, sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {

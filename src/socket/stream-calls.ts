@@ -12,7 +12,7 @@ export interface StreamContext {
   tcp: TcpLayer;
   now(): number;
   /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, from the call named `call`). */
-  block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<void>;
+  block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<unknown>;
 }
 
 function wrap(e: unknown, syscall: string): unknown {

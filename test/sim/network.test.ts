@@ -223,3 +223,60 @@ test('property: request/response with retries over a 30%-loss link succeeds, the
   // With 30% loss each way, some requests needed more than one attempt.
   assert.ok(retried > 0);
 });
+
+test('a zero-latency exchange runs within microtasks: no macrotask hop per frame', async () => {
+  const net = new Network({ seed: 21 });
+  const a = net.host('a', '10.0.0.1/24');
+  const b = net.host('b', '10.0.0.2/24');
+  const server = udpEchoServer(b, 7);
+  const fd = udpBound(a, 5000);
+  const to = { address: '10.0.0.2', port: 7 };
+  const rounds = 200;
+  await net.run(async () => {
+    // Resolve the neighbour first (ARP), then count only the exchanges.
+    await a.sockets.sendto(fd, enc('warm'), 0, to);
+    await a.sockets.recv(fd, 100);
+    const hops = net.runStats.hops;
+    const flushes = net.runStats.dueFlushes;
+    for (let i = 0; i < rounds; i++) {
+      await a.sockets.sendto(fd, enc(`m${i}`), 0, to);
+      assert.equal(dec(await a.sockets.recv(fd, 100)), `m${i}`);
+    }
+    assert.ok(net.runStats.hops - hops < rounds / 10, `${net.runStats.hops - hops} hops for ${rounds} exchanges`);
+    assert.ok(net.runStats.dueFlushes - flushes >= rounds, `${net.runStats.dueFlushes - flushes} microtask passes`);
+    assert.equal(server.served(), rounds + 1);
+    await server.stop();
+  });
+});
+
+test('an application timer due now still fires only after every runnable task', async () => {
+  const net = new Network({ seed: 22 });
+  net.host('a', '10.0.0.1/24');
+  await net.run(async () => {
+    let steps = 0;
+    const busy = (async () => {
+      // A long microtask chain: sleep(0) must not cut into it.
+      for (let i = 0; i < 500; i++) {
+        await null;
+        steps++;
+      }
+    })();
+    await net.sleep(0);
+    assert.equal(steps, 500);
+    await busy;
+  });
+});
+
+test('a stack timer that throws while fired from a microtask rejects run()', async () => {
+  const net = new Network({ seed: 23 });
+  net.host('a', '10.0.0.1/24');
+  const { Timer } = await import('../../src/time/scheduler.js');
+  await assert.rejects(
+    net.run(async () => {
+      net.scheduler.armIn(new Timer(() => { throw new Error('timer broke'); }, true), 0);
+      await net.sleep(10);
+    }),
+    /timer broke/,
+  );
+  assert.equal(await net.run(async () => 'usable'), 'usable');
+});
