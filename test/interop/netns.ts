@@ -102,6 +102,9 @@ export function execAsync(cmd: string, args: readonly string[], o: ExecOptions):
       stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: o.env ?? process.env,
       cwd: o.cwd ?? REPO,
+      // Its own process group: a timeout kills the whole group. Killing only the child (sh -c …)
+      // left its programs running with our stdio pipes open, and 'close' never came.
+      detached: true,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -110,7 +113,11 @@ export function execAsync(cmd: string, args: readonly string[], o: ExecOptions):
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already
+      }
     }, o.timeoutMs);
     if (o.input !== undefined) {
       child.stdin!.on('error', () => {}); // EPIPE when the program exits without reading
