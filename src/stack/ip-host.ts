@@ -7,6 +7,7 @@ import { newCounters, type Counters } from './counters.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import { IcmpService, type IcmpOptions } from './icmp.js';
 import { Timer, type TimerScheduler } from '../time/scheduler.js';
+import { framePool } from '../storage/frame-pool.js';
 import type { Rng } from '../time/rng.js';
 import { WireError } from '../wire/error.js';
 import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet } from '../wire/ethernet.js';
@@ -372,7 +373,7 @@ export class IpHost {
     const lastMore = hdr.moreFragments;
     for (let off = 0; off < payload.length; off += step) {
       const n = Math.min(step, payload.length - off);
-      const frag = new Uint8Array(HEADROOM + n);
+      const frag = framePool.acquire(HEADROOM + n);
       frag.set(payload.subarray(off, off + n), HEADROOM);
       const last = off + n >= payload.length;
       emitIpv4(
@@ -385,6 +386,7 @@ export class IpHost {
       this.linkOutput(iface, frag, route);
     }
     this.counters.ip.fragOKs++;
+    framePool.release(pkt); // the datagram was ours; its fragments carry copies
   }
 
   /** Picks the destination MAC (broadcast, multicast map, or ARP) and transmits. */
@@ -446,6 +448,8 @@ export class IpHost {
       }
     } else if (type === ETHERTYPE_ARP) this.arpInput(iface, frame);
     else l.inUnknownEthertype++;
+    // Input is over and whatever was kept was copied (see storage/frame-pool.ts).
+    framePool.release(frame);
   }
 
   /** RFC 826 packet reception, with RFC 5227 probes (sender 0.0.0.0) answered but not learned. */
@@ -505,7 +509,10 @@ export class IpHost {
   private drainLoopback(): void {
     const q = this.loopQueue;
     this.loopQueue = [];
-    for (const p of q) this.ipInput(null, p);
+    for (const p of q) {
+      this.ipInput(null, p);
+      framePool.release(p);
+    }
   }
 
   /** True when a datagram to `dst` arriving on `iface` is for this host. */
