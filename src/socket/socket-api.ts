@@ -328,26 +328,32 @@ export class SocketApi {
     }
   }
 
-  async recv(fd: number, length: number, flags = 0): Promise<Uint8Array> {
+  /**
+   * recv(2). Given a length, resolves to a new array of what arrived; given a buffer, the bytes
+   * land in it, as C's recv(fd, buf, len, flags), and it resolves to the view of it filled
+   * (no allocation per call). Either way, length 0 means orderly EOF. read and recvfrom alike.
+   */
+  async recv(fd: number, length: number | Uint8Array, flags = 0): Promise<Uint8Array> {
     const [data] = await this.doRecv('recv', fd, length, flags);
     return data;
   }
 
-  async read(fd: number, length: number): Promise<Uint8Array> {
+  async read(fd: number, length: number | Uint8Array): Promise<Uint8Array> {
     const [data] = await this.doRecv('read', fd, length, 0);
     return data;
   }
 
-  async recvfrom(fd: number, length: number, flags = 0): Promise<[Uint8Array, SockAddr]> {
+  async recvfrom(fd: number, length: number | Uint8Array, flags = 0): Promise<[Uint8Array, SockAddr]> {
     return this.doRecv('recvfrom', fd, length, flags);
   }
 
-  private async doRecv(sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
+  private async doRecv(sys: string, fd: number, buf: number | Uint8Array, flags: number): Promise<[Uint8Array, SockAddr]> {
     const s = this.sock(fd, sys);
-    checkLength(length, sys);
+    const into = buf instanceof Uint8Array ? buf : null;
+    const length = into !== null ? into.length : checkLength(buf, sys);
     if (s.endpoint.kind === 'tcp') {
       const ep = s.endpoint.ep;
-      const data = await streamRecv(this.stream, s, fd, sys, length, flags);
+      const data = await streamRecv(this.stream, s, fd, sys, length, flags, into);
       return [data, fromInet(ep.remoteAddr, ep.remotePort)];
     }
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
@@ -367,6 +373,10 @@ export class SocketApi {
         // A datagram longer than `length` is truncated; the rest is discarded (MSG_TRUNC semantics).
         const data = item.data.length > length ? item.data.subarray(0, length) : item.data;
         const from = udp ? fromInet(item.meta.addr, item.meta.port) : fromInet(item.meta.addr, 0);
+        if (into !== null) {
+          into.set(data);
+          return [into.subarray(0, data.length), from];
+        }
         return [peek ? data.slice() : data, from];
       }
       if (ep.pendingError) throw new SocketError(this.takeError(s), sys);
