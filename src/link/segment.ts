@@ -437,9 +437,12 @@ export class Segment {
     let h = port.qHead;
     while (h < qf.length && qf[h]! <= now) port.qBytes -= port.qLen[h++]!;
     if (h === qf.length) {
-      qf.length = 0;
-      port.qLen.length = 0;
-      h = 0;
+      if (h !== 0) {
+        // (The length setter is a runtime call: not on every frame of an unlimited link.)
+        qf.length = 0;
+        port.qLen.length = 0;
+        h = 0;
+      }
     } else if (h > 64 && h * 2 > qf.length) {
       qf.splice(0, h);
       port.qLen.splice(0, h);

@@ -17,6 +17,8 @@
  * link, kept by a TAP device or a packetdrill capture) is simply collected by the engine.
  */
 
+import { WORD_VIEW, type WordViewBuffer } from '../wire/checksum.js';
+
 /** The largest frame: an Ethernet header and the largest IPv4 datagram (RFC 791 §3.1). */
 export const MAX_FRAME = 14 + 0xffff;
 /** Smallest class: a bare ACK with options (14 + 20 + 60 = 94 bytes) fits. */
@@ -38,8 +40,9 @@ function classOf(len: number): number {
   return c < CLASS_COUNT ? c : CLASS_COUNT - 1;
 }
 
+/** Buffer bytes of a class: powers of two, the last MAX_FRAME rounded up to whole words. */
 function classSize(c: number): number {
-  return c === CLASS_COUNT - 1 ? MAX_FRAME : 1 << (c + MIN_CLASS_LOG2);
+  return c === CLASS_COUNT - 1 ? (MAX_FRAME + 7) & ~7 : 1 << (c + MIN_CLASS_LOG2);
 }
 
 /**
@@ -49,7 +52,8 @@ function classSize(c: number): number {
  */
 const LENT: unique symbol = Symbol('lent');
 
-interface PoolBuffer extends ArrayBuffer {
+/** Each carries its word view for the checksum (wire/checksum.ts), made once. */
+interface PoolBuffer extends WordViewBuffer {
   [LENT]: boolean;
 }
 
@@ -69,6 +73,7 @@ export class FramePool {
     let buf = this.free[c]!.pop();
     if (buf === undefined) {
       buf = new ArrayBuffer(classSize(c)) as PoolBuffer;
+      buf[WORD_VIEW] = new Uint32Array(buf);
       this.allocations++;
     }
     buf[LENT] = true;
