@@ -155,7 +155,6 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
   const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
   const parts: Uint8Array[] = [];
   let got = 0;
-  const result = (): Uint8Array => (into !== null ? into.subarray(0, got) : join(parts, got));
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
     // Bytes this round; 0 is end of file.
@@ -169,26 +168,31 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
         if (n > 0) parts.push(r!);
       }
     } catch (e) {
-      if (got > 0) return result();
+      if (got > 0) return received(into, parts, got);
       throw wrap(e, sys);
     }
     if (n !== NOTHING_YET) {
-      if (n === 0) return result(); // EOF
+      if (n === 0) return received(into, parts, got); // EOF
       got += n;
-      if (!waitall || got >= length) return result();
+      if (!waitall || got >= length) return received(into, parts, got);
       continue;
     }
     if (dontwait) {
-      if (got > 0) return result();
+      if (got > 0) return received(into, parts, got);
       throw new SocketError('EAGAIN', sys);
     }
     try {
       await cx.block(s, POLLIN, deadline, `${sys}(${fd})`);
     } catch (e) {
-      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return result();
+      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return received(into, parts, got);
       throw e;
     }
   }
+}
+
+/** What recv returns: the part of `into` filled, or the parts joined into one array. */
+function received(into: Uint8Array | null, parts: Uint8Array[], got: number): Uint8Array {
+  return into !== null ? into.subarray(0, got) : join(parts, got);
 }
 
 function join(parts: Uint8Array[], total: number): Uint8Array {
