@@ -131,6 +131,8 @@ class InFlight {
   /** Transmission order, to tell which frames were sent after a held one. */
   seq = 0;
   held = false;
+  /** Arrival time, while it waits in the segment's line (Segment.joinLine). */
+  at = 0;
   constructor(fire: (f: InFlight) => void) {
     this.timer = new Timer(() => fire(this), true);
   }
@@ -274,6 +276,10 @@ export class Segment {
   private readonly fireFn = (f: InFlight): void => this.fire(f);
   private seq = 0;
   private pending = 0;
+  /** Frames arriving in transmission order, [lineHead, length), behind one timer (joinLine). */
+  private line: InFlight[] = [];
+  private lineHead = 0;
+  private readonly lineTimer = new Timer(() => this.drainLine(), true);
   /**
    * Every port offloads transport checksums. Hosts read it when they route, so set it
    * before connections are made (a connection keeps the route it was opened with).
@@ -423,7 +429,46 @@ export class Segment {
       at += Math.max(10, 2 * (imp.latency + imp.jitter));
     }
     this.pending++;
+    if (!f.held && this.joinLine(f, at)) return;
     this.scheduler.arm(f.timer, at);
+  }
+
+  /**
+   * A frame due no earlier than every frame in the line joins it: a window of frames in
+   * flight then costs one timer in the scheduler's heap, not one each. Returns false when it
+   * would overtake the line's last frame (jitter, a latency lowered, another port's rate):
+   * it takes its own timer, as held frames do.
+   */
+  private joinLine(f: InFlight, at: number): boolean {
+    const line = this.line;
+    const n = line.length;
+    if (n > this.lineHead && line[n - 1]!.at > at) return false;
+    f.at = at;
+    line.push(f);
+    if (n === this.lineHead) this.scheduler.arm(this.lineTimer, at);
+    return true;
+  }
+
+  /**
+   * Delivers the line's frames that are due, in order. Frames sent meanwhile wait for the
+   * next firing (re-armed behind whatever else became due now), as their own timers would.
+   */
+  private drainLine(): void {
+    const line = this.line;
+    const now = this.scheduler.now();
+    const end = line.length;
+    while (this.lineHead < end && line[this.lineHead]!.at <= now) this.fire(line[this.lineHead++]!);
+    const head = this.lineHead;
+    if (head === line.length) {
+      this.line = [];
+      this.lineHead = 0;
+      return;
+    }
+    if (head > 64 && head * 2 > line.length) {
+      this.line = line.slice(head);
+      this.lineHead = 0;
+    }
+    this.scheduler.arm(this.lineTimer, this.line[this.lineHead]!.at);
   }
 
   /**
@@ -437,9 +482,12 @@ export class Segment {
     let h = port.qHead;
     while (h < qf.length && qf[h]! <= now) port.qBytes -= port.qLen[h++]!;
     if (h === qf.length) {
-      qf.length = 0;
-      port.qLen.length = 0;
-      h = 0;
+      if (h !== 0) {
+        // (The length setter is a runtime call: not on every frame of an unlimited link.)
+        qf.length = 0;
+        port.qLen.length = 0;
+        h = 0;
+      }
     } else if (h > 64 && h * 2 > qf.length) {
       qf.splice(0, h);
       port.qLen.splice(0, h);

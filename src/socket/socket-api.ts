@@ -322,32 +322,41 @@ export class SocketApi {
     }
   }
 
-  async recv(fd: number, length: number, flags = 0): Promise<Uint8Array> {
+  /**
+   * recv(2). Given a length, resolves to a new array of what arrived; given a buffer, the bytes
+   * land in it, as C's recv(fd, buf, len, flags), and it resolves to the view of it filled
+   * (no allocation per call). Either way, length 0 means orderly EOF. read and recvfrom alike.
+   */
+  async recv(fd: number, length: number | Uint8Array, flags = 0): Promise<Uint8Array> {
     const s = this.sock(fd, 'recv');
-    checkLength(length, 'recv');
-    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'recv', length, flags);
-    const [data] = await this.recvDatagram(s, 'recv', fd, length, flags);
+    const into = length instanceof Uint8Array ? length : null;
+    const len = into !== null ? into.length : checkLength(length, 'recv');
+    // The stream path builds no source address (recv has nowhere to put it).
+    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'recv', len, flags, into);
+    const [data] = await this.recvDatagram(s, 'recv', fd, len, flags, into);
     return data;
   }
 
-  async read(fd: number, length: number): Promise<Uint8Array> {
+  async read(fd: number, length: number | Uint8Array): Promise<Uint8Array> {
     const s = this.sock(fd, 'read');
-    checkLength(length, 'read');
-    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'read', length, 0);
-    const [data] = await this.recvDatagram(s, 'read', fd, length, 0);
+    const into = length instanceof Uint8Array ? length : null;
+    const len = into !== null ? into.length : checkLength(length, 'read');
+    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'read', len, 0, into);
+    const [data] = await this.recvDatagram(s, 'read', fd, len, 0, into);
     return data;
   }
 
-  async recvfrom(fd: number, length: number, flags = 0): Promise<[Uint8Array, SockAddr]> {
+  async recvfrom(fd: number, length: number | Uint8Array, flags = 0): Promise<[Uint8Array, SockAddr]> {
     const s = this.sock(fd, 'recvfrom');
-    checkLength(length, 'recvfrom');
-    if (s.endpoint.kind !== 'tcp') return await this.recvDatagram(s, 'recvfrom', fd, length, flags);
+    const into = length instanceof Uint8Array ? length : null;
+    const len = into !== null ? into.length : checkLength(length, 'recvfrom');
+    if (s.endpoint.kind !== 'tcp') return await this.recvDatagram(s, 'recvfrom', fd, len, flags, into);
     const ep = s.endpoint.ep;
-    const data = await streamRecv(this.stream, s, fd, 'recvfrom', length, flags);
+    const data = await streamRecv(this.stream, s, fd, 'recvfrom', len, flags, into);
     return [data, fromInet(ep.remoteAddr, ep.remotePort)];
   }
 
-  private async recvDatagram(s: OpenSocket, sys: string, fd: number, length: number, flags: number): Promise<[Uint8Array, SockAddr]> {
+  private async recvDatagram(s: OpenSocket, sys: string, fd: number, length: number, flags: number, into: Uint8Array | null): Promise<[Uint8Array, SockAddr]> {
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EINVAL', sys, 'MSG_OOB on a datagram socket');
     const peek = (flags & C.MSG_PEEK) !== 0;
     const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
@@ -365,6 +374,10 @@ export class SocketApi {
         // A datagram longer than `length` is truncated; the rest is discarded (MSG_TRUNC semantics).
         const data = item.data.length > length ? item.data.subarray(0, length) : item.data;
         const from = udp ? fromInet(item.meta.addr, item.meta.port) : fromInet(item.meta.addr, 0);
+        if (into !== null) {
+          into.set(data);
+          return [into.subarray(0, data.length), from];
+        }
         return [peek ? data.slice() : data, from];
       }
       if (ep.pendingError) throw new SocketError(this.takeError(s), sys);

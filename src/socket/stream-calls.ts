@@ -3,7 +3,7 @@ import { POLLIN, POLLOUT } from '../stack/events.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
 import { TcpState } from '../tcp/state.js';
-import { tcpRecv, tcpRecvOob, tcpSend } from '../tcp/stream-io.js';
+import { NOTHING_YET, tcpRecv, tcpRecvInto, tcpRecvOob, tcpSend } from '../tcp/stream-io.js';
 import * as C from './constants.js';
 import type { OpenSocket } from './open-socket.js';
 
@@ -134,13 +134,18 @@ export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, s
 /**
  * recv(2) on a stream socket: what is there (at least one byte), or a wait; MSG_WAITALL waits
  * for `length` bytes unless EOF, an error or a timeout comes first; MSG_OOB reads the urgent byte.
+ * With `into` (length = into.length) the bytes land there, as C's recv(fd, buf, len), and the
+ * result is a view of the part filled; otherwise it is a new array.
  */
-export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, sys: string, length: number, flags: number): Promise<Uint8Array> {
+export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, sys: string, length: number, flags: number, into: Uint8Array | null = null): Promise<Uint8Array> {
   const ep = tcpOf(s);
   const peek = (flags & C.MSG_PEEK) !== 0;
   if (flags & C.MSG_OOB) {
     try {
-      return tcpRecvOob(ep, peek);
+      const b = tcpRecvOob(ep, peek);
+      if (into === null) return b;
+      into.set(b.subarray(0, length));
+      return into.subarray(0, Math.min(b.length, length));
     } catch (e) {
       throw wrap(e, sys);
     }
@@ -148,40 +153,51 @@ export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, s
   const waitall = (flags & C.MSG_WAITALL) !== 0 && !peek;
   const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
   const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
-  // Pieces gathered so far under MSG_WAITALL (without it the first read returns).
-  const parts: Uint8Array[] = waitall ? [] : NO_PARTS;
+  // Pieces gathered so far under MSG_WAITALL into new arrays (otherwise the first read returns).
+  const parts = waitall && into === null ? ([] as Uint8Array[]) : (NO_PARTS as Uint8Array[]);
   let got = 0;
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
-    let r: Uint8Array | null;
+    // Bytes this round; 0 is end of file.
+    let n: number;
     try {
-      r = tcpRecv(cx.tcp, ep, length - got, peek);
+      if (into !== null) {
+        n = tcpRecvInto(cx.tcp, ep, into, got, length - got, peek);
+      } else {
+        const r = tcpRecv(cx.tcp, ep, length - got, peek);
+        if (r !== null && r.length > 0 && !waitall) return r;
+        n = r === null ? NOTHING_YET : r.length;
+        if (n > 0) parts.push(r!);
+      }
     } catch (e) {
-      if (got > 0) return join(parts, got);
+      if (got > 0) return received(into, parts, got);
       throw wrap(e, sys);
     }
-    if (r !== null) {
-      if (r.length === 0) return join(parts, got); // EOF
-      if (!waitall) return r;
-      parts.push(r);
-      got += r.length;
-      if (!waitall || got >= length) return join(parts, got);
+    if (n !== NOTHING_YET) {
+      if (n === 0) return received(into, parts, got); // EOF
+      got += n;
+      if (!waitall || got >= length) return received(into, parts, got);
       continue;
     }
     if (dontwait) {
-      if (got > 0) return join(parts, got);
+      if (got > 0) return received(into, parts, got);
       throw new SocketError('EAGAIN', sys);
     }
     try {
       await cx.block(s, POLLIN, deadline, sys, fd);
     } catch (e) {
-      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return join(parts, got);
+      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return received(into, parts, got);
       throw e;
     }
   }
 }
 
-const NO_PARTS: Uint8Array[] = [];
+const NO_PARTS: readonly Uint8Array[] = [];
+
+/** What recv returns: the part of `into` filled, or the parts joined into one array. */
+function received(into: Uint8Array | null, parts: Uint8Array[], got: number): Uint8Array {
+  return into !== null ? into.subarray(0, got) : join(parts, got);
+}
 
 function join(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;

@@ -4,7 +4,8 @@
  *
  * Ownership: `transmit(frame)` hands the frame to the device, which may keep it; the
  * caller must not touch it afterwards. A received frame passed to the receive handler
- * is owned by the receiver from then on.
+ * is owned by the receiver from then on: a host recycles the buffers of frames it built
+ * (storage/frame-pool.ts) once it has processed them.
  */
 export interface NetDevice {
   readonly name: string;

@@ -7,9 +7,10 @@ import { newCounters, type Counters } from './counters.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import { IcmpService, type IcmpOptions } from './icmp.js';
 import { Timer, type TimerScheduler } from '../time/scheduler.js';
+import { framePool } from '../storage/frame-pool.js';
 import type { Rng } from '../time/rng.js';
 import { WireError } from '../wire/error.js';
-import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet } from '../wire/ethernet.js';
+import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet, writeEthernetHeader } from '../wire/ethernet.js';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
 import { IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, emitIpv4, fillIpv4Checksum, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
@@ -133,6 +134,11 @@ export class IpHost {
   /** The frame being processed arrived as a link-layer broadcast or multicast. */
   private linkGroup = false;
   private loopQueue: Uint8Array[] = [];
+  /** output()'s header, filled per datagram (moreFragments and fragmentOffset stay 0). */
+  private readonly txHdr: Ipv4Repr = {
+    headerLength: IPV4_HEADER_LEN, tos: 0, totalLength: 0, id: 0, dontFragment: false, moreFragments: false,
+    fragmentOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0,
+  };
   private loopTimer = new Timer(() => this.drainLoopback(), true);
 
   constructor(
@@ -320,21 +326,19 @@ export class IpHost {
         locked = e.locked;
       }
     }
-    const hdr: Ipv4Repr = {
-      headerLength: IPV4_HEADER_LEN,
-      tos: o.tos ?? 0,
-      totalLength: total,
-      id: o.id || this.nextId(),
-      // RFC 1191 §3: TCP discovers the path MTU, so its datagrams carry DF (Linux
-      // IP_PMTUDISC_WANT), unless PMTU discovery is off or the path MTU is locked at min_pmtu.
-      dontFragment: o.df ?? (o.protocol === IP_PROTO_TCP && this.noPmtuDisc === 0 && !locked),
-      moreFragments: false,
-      fragmentOffset: 0,
-      ttl: o.ttl,
-      protocol: o.protocol,
-      src: o.src,
-      dst: o.dst,
-    };
+    // The scratch header: emitted before anything below can send again (an ICMP error about
+    // this datagram may); the two slow paths that keep it get copies.
+    const hdr = this.txHdr;
+    hdr.tos = o.tos ?? 0;
+    hdr.totalLength = total;
+    hdr.id = o.id || this.nextId();
+    // RFC 1191 §3: TCP discovers the path MTU, so its datagrams carry DF (Linux
+    // IP_PMTUDISC_WANT), unless PMTU discovery is off or the path MTU is locked at min_pmtu.
+    hdr.dontFragment = o.df ?? (o.protocol === IP_PROTO_TCP && this.noPmtuDisc === 0 && !locked);
+    hdr.ttl = o.ttl;
+    hdr.protocol = o.protocol;
+    hdr.src = o.src;
+    hdr.dst = o.dst;
     // The header checksum is always computed, loopback included, as Linux's ip_send_check
     // does: offload only ever covers transport checksums, and raw sockets read the header.
     if (!iface) {
@@ -353,10 +357,10 @@ export class IpHost {
       // path MTU, e.g. because another connection did, shrinks its segments).
       c.fragFails++;
       emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
-      this.icmp.localFragmentationNeeded(pkt.subarray(ETH_HEADER_LEN), hdr, mtu);
+      this.icmp.localFragmentationNeeded(pkt.subarray(ETH_HEADER_LEN), { ...hdr }, mtu);
       return 'EMSGSIZE';
     }
-    this.fragment(pkt, hdr, iface, route, mtu);
+    this.fragment(pkt, { ...hdr }, iface, route, mtu);
     return null;
   }
 
@@ -372,7 +376,7 @@ export class IpHost {
     const lastMore = hdr.moreFragments;
     for (let off = 0; off < payload.length; off += step) {
       const n = Math.min(step, payload.length - off);
-      const frag = new Uint8Array(HEADROOM + n);
+      const frag = framePool.acquire(HEADROOM + n);
       frag.set(payload.subarray(off, off + n), HEADROOM);
       const last = off + n >= payload.length;
       emitIpv4(
@@ -385,6 +389,7 @@ export class IpHost {
       this.linkOutput(iface, frag, route);
     }
     this.counters.ip.fragOKs++;
+    framePool.release(pkt); // the datagram was ours; its fragments carry copies
   }
 
   /** Picks the destination MAC (broadcast, multicast map, or ARP) and transmits. */
@@ -409,7 +414,7 @@ export class IpHost {
   private transmitFrame(iface: Interface, frame: Uint8Array, dstMac: Uint8Array): void {
     if (!iface.up) return;
     // Only IP datagrams pass through here; ARP frames are built whole by sendArp.
-    emitEthernet({ dst: dstMac, src: iface.mac, ethertype: ETHERTYPE_IPV4 }, frame, 0);
+    writeEthernetHeader(frame, 0, dstMac, iface.mac, ETHERTYPE_IPV4);
     this.counters.link.outFrames++;
     iface.device.transmit(frame);
   }
@@ -446,6 +451,8 @@ export class IpHost {
       }
     } else if (type === ETHERTYPE_ARP) this.arpInput(iface, frame);
     else l.inUnknownEthertype++;
+    // Input is over and whatever was kept was copied (see storage/frame-pool.ts).
+    framePool.release(frame);
   }
 
   /** RFC 826 packet reception, with RFC 5227 probes (sender 0.0.0.0) answered but not learned. */
@@ -505,7 +512,10 @@ export class IpHost {
   private drainLoopback(): void {
     const q = this.loopQueue;
     this.loopQueue = [];
-    for (const p of q) this.ipInput(null, p);
+    for (const p of q) {
+      this.ipInput(null, p);
+      framePool.release(p);
+    }
   }
 
   /** True when a datagram to `dst` arriving on `iface` is for this host. */

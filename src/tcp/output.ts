@@ -1,4 +1,5 @@
 import { HEADROOM } from '../stack/ip-host.js';
+import { framePool } from '../storage/frame-pool.js';
 import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, emitTcp, fillTcpChecksum, tcpOptionsLength, type TcpOptions } from '../wire/tcp.js';
 import { fillSackBlocks, sackOptionBytes, wantsSack } from './sack-receiver.js';
 import { inFlight as sackInFlight, sendLostHoles, sendRule3, skipSacked } from './sack-sender.js';
@@ -114,7 +115,8 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     if (sack) fillSackBlocks(ep, h.options);
   }
   const hdrLen = TCP_HEADER_LEN + tcpOptionsLength(h.options);
-  const pkt = new Uint8Array(HEADROOM + hdrLen + len);
+  // A recycled buffer, written whole: headroom for IP and Ethernet, header, payload.
+  const pkt = framePool.acquire(HEADROOM + hdrLen + len);
   emitTcp(h, pkt, HEADROOM);
   if (len > 0) ep.sendBuf.peek(pkt, dataOff, len, HEADROOM + hdrLen);
   if (!route.offload) fillTcpChecksum(pkt, HEADROOM, hdrLen + len, ep.localAddr, ep.remoteAddr);

@@ -39,14 +39,31 @@ export function tcpSend(t: TcpLayer, ep: TcpEndpoint, data: Uint8Array, off: num
   return n;
 }
 
+/** tcpRecvInto() found nothing readable yet: recv(2) would block. */
+export const NOTHING_YET = -1;
+
 /**
- * Takes (or with peek, copies) up to `max` in-order bytes (RFC 9293 §3.10.3 RECEIVE). Reading
- * stops at the urgent mark and skips the urgent byte unless SO_OOBINLINE, as Linux tcp_recvmsg.
- * Returns null when nothing is readable yet; an empty array is end of file.
+ * Takes (or with peek, copies) up to `max` in-order bytes (RFC 9293 §3.10.3 RECEIVE) into a new
+ * array. Returns null when nothing is readable yet; an empty array is end of file.
  */
 export function tcpRecv(t: TcpLayer, ep: TcpEndpoint, max: number, peek: boolean): Uint8Array | null {
+  // Sized for everything queued (the urgent mark may stop the copy short of it).
+  const room = Math.min(max, ep.recvBuf.length);
+  const out = room > 0 ? new Uint8Array(room) : EMPTY;
+  const n = tcpRecvInto(t, ep, out, 0, max, peek);
+  if (n === NOTHING_YET) return null;
+  return n === out.length ? out : n === 0 ? EMPTY : out.subarray(0, n);
+}
+
+/**
+ * Takes (or with peek, copies) up to `max` in-order bytes into dst[off...], which has room
+ * for them, as C's recv(fd, buf, len) does. Reading stops at the urgent mark and skips the
+ * urgent byte unless SO_OOBINLINE, as Linux tcp_recvmsg. Returns the count, 0 at end of file
+ * (or when `max` is 0), or NOTHING_YET.
+ */
+export function tcpRecvInto(t: TcpLayer, ep: TcpEndpoint, dst: Uint8Array, off: number, max: number, peek: boolean): number {
   if (ep.state === TcpState.LISTEN) throw new EndpointError('ENOTCONN');
-  if (max === 0) return EMPTY;
+  if (max === 0) return 0;
   let skip = 0;
   let limit = ep.recvBuf.length;
   if ((ep.urgState === URG_VALID || ep.urgState === URG_READ) && !ep.oobInline && ep.urgInBuffer()) {
@@ -56,15 +73,14 @@ export function tcpRecv(t: TcpLayer, ep: TcpEndpoint, max: number, peek: boolean
   }
   const n = Math.min(max, limit - skip);
   if (n > 0) {
-    const out = new Uint8Array(n);
-    ep.recvBuf.peek(out, skip, n);
+    ep.recvBuf.peek(dst, skip, n, off);
     if (!peek) {
       ep.recvBuf.discard(skip + n);
       if (skip) ep.urgState = URG_NONE; // the stream passed the mark: urgent data is gone (Linux)
       autotuneOnRead(t, ep, skip + n); // may grow recvBuf: the update below offers the new room
       windowUpdate(t, ep);
     }
-    return out;
+    return n;
   }
   if (skip && !peek && ep.recvBuf.length === 1) {
     // Only the urgent byte is left: it leaves the stream; wait for more.
@@ -72,15 +88,15 @@ export function tcpRecv(t: TcpLayer, ep: TcpEndpoint, max: number, peek: boolean
     ep.urgState = URG_NONE;
   }
   // Linux's order once nothing was copied: FIN received, error, shut down, not connected.
-  if (ep.finReceived) return EMPTY;
+  if (ep.finReceived) return 0;
   const err = ep.takeError();
   if (err) throw new EndpointError(err);
-  if (ep.shutRead) return EMPTY;
+  if (ep.shutRead) return 0;
   if (ep.state === TcpState.CLOSED) {
-    if (ep.wasConnected) return EMPTY;
+    if (ep.wasConnected) return 0;
     throw new EndpointError('ENOTCONN');
   }
-  return null;
+  return NOTHING_YET;
 }
 
 /**

@@ -34,15 +34,18 @@ export function parseEthernet(buf: Uint8Array): EthernetRepr | WireError {
 
 /** Writes the header at `off` and returns 14. `buf` must have room for it. */
 export function emitEthernet(repr: EthernetRepr, buf: Uint8Array, off = 0): number {
-  const d = repr.dst;
-  const s = repr.src;
+  return writeEthernetHeader(buf, off, repr.dst, repr.src, repr.ethertype);
+}
+
+/** emitEthernet() from the fields themselves: no repr object per frame on the transmit path. */
+export function writeEthernetHeader(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, ethertype: number): number {
   // Byte by byte: no subarray allocation per frame.
   for (let i = 0; i < 6; i++) {
-    buf[off + i] = d[i];
-    buf[off + 6 + i] = s[i];
+    buf[off + i] = dst[i];
+    buf[off + 6 + i] = src[i];
   }
-  buf[off + 12] = repr.ethertype >>> 8;
-  buf[off + 13] = repr.ethertype;
+  buf[off + 12] = ethertype >>> 8;
+  buf[off + 13] = ethertype;
   return ETH_HEADER_LEN;
 }
 

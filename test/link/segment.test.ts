@@ -159,6 +159,20 @@ test('latency is exact under a virtual clock', () => {
   ]);
 });
 
+test('frames in flight keep their schedule and order: a burst arrives in order, a lowered latency overtakes, one timer carries the burst', () => {
+  const { log, drain, send, seg, sched } = setup({ latency: 10 }, 1, ['a', 'b']);
+  for (let id = 1; id <= 50; id++) send('a', mac(2), id);
+  send('b', mac(1), 99); // the other direction joins the same line (same arrival time)
+  drain(1);
+  assert.equal(sched.size, 1, 'the whole burst waits behind one timer');
+  seg.setImpairments({ latency: 2 });
+  send('a', mac(2), 51); // due at 3: before the burst (at 10), so it takes a timer of its own
+  drain();
+  assert.deepEqual(log.map((x) => x.id), [51, ...Array.from({ length: 50 }, (_, i) => i + 1), 99]);
+  assert.deepEqual([...new Set(log.map((x) => x.t))], [3, 10]);
+  assert.equal(seg.inFlight, 0);
+});
+
 test('jitter spreads delays uniformly within latency ± jitter and may reorder', () => {
   const { log, drain, send } = setup({ latency: 10, jitter: 4 }, 3, ['a', 'b']);
   const N = 10000;

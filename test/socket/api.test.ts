@@ -152,6 +152,24 @@ describe('datagrams', () => {
     });
   });
 
+  it('recvfrom into a buffer: the datagram lands in it, truncated to its length', async () => {
+    const { net, a } = pair();
+    await net.run(async () => {
+      const s = a.sockets;
+      const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
+      s.bind(fd, { address: '127.0.0.1', port: 5000 });
+      await s.sendto(fd, enc('abcdefghij'), 0, { address: '127.0.0.1', port: 5000 });
+      await s.sendto(fd, enc('next'), 0, { address: '127.0.0.1', port: 5000 });
+      const buf = new Uint8Array(6);
+      const [d, from] = await s.recvfrom(fd, buf, MSG_PEEK);
+      assert.equal(d.buffer, buf.buffer);
+      assert.equal(dec(d), 'abcdef');
+      assert.equal(from.port, 5000);
+      assert.equal(dec(await s.recv(fd, buf)), 'abcdef', 'the peek left it queued; the tail ghij is gone');
+      assert.equal(dec(await s.read(fd, buf)), 'next');
+    });
+  });
+
   it('datagrams past SO_RCVBUF are dropped and counted, never queued without bound', async () => {
     const { net, a, b } = pair();
     await net.run(async () => {

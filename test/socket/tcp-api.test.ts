@@ -468,6 +468,37 @@ describe('TCP data calls', () => {
     });
   });
 
+  it('recv into a buffer (C recv(fd, buf, len)): the bytes land in it, the result is its filled part; peek, WAITALL and EOF too', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const A = a.sockets;
+      const B = b.sockets;
+      const { c, s } = await connectPair(A, B, '10.0.0.2', 7045);
+      const buf = new Uint8Array(8).fill(0xee);
+      await A.send(c, enc('hello world'));
+      await net.sleep(100);
+      const peeked = await B.recv(s, buf, MSG_PEEK);
+      assert.equal(peeked.buffer, buf.buffer, 'a view of the caller\'s buffer, no new array');
+      assert.equal(dec(peeked), 'hello wo');
+      const d = await B.read(s, buf);
+      assert.equal(d.buffer, buf.buffer);
+      assert.equal(dec(d), 'hello wo');
+      const e = await B.recv(s, buf);
+      assert.equal(dec(e), 'rld', 'what is there, at most the buffer');
+      assert.equal(buf[3], 0x6c, 'bytes past the count are left as they were ("hello wo" -> "rldlo wo")');
+      const waiting = track(B.recv(s, buf, MSG_WAITALL));
+      await A.send(c, enc('abcd'));
+      await net.sleep(100);
+      assert.equal(waiting.state, 'pending', 'WAITALL waits for the whole buffer');
+      await A.send(c, enc('efghij'));
+      assert.equal(dec(await waiting.promise), 'abcdefgh');
+      A.shutdown(c, SHUT_WR);
+      assert.equal(dec(await B.recv(s, buf)), 'ij');
+      assert.equal((await B.recv(s, buf)).length, 0, 'EOF');
+      assert.equal((await B.recv(s, new Uint8Array(0))).length, 0, 'an empty buffer reads nothing');
+    });
+  });
+
   it('MSG_WAITALL waits for the full length, or returns less at EOF', async () => {
     const { net, a, b } = tcpPair();
     await net.run(async () => {

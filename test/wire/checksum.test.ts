@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checksumFinish, checksumPartial, internetChecksum, pseudoHeaderPartial } from '../../src/wire/checksum.js';
+import { WORD_VIEW, checksumFinish, checksumPartial, internetChecksum, pseudoHeaderPartial, type WordViewBuffer } from '../../src/wire/checksum.js';
 import { DNS_QUERY_FRAME, PING_REQUEST_FRAME, WIKIPEDIA_IPV4_HEADER, hex } from './golden-frames.js';
 
 /** Reference: RFC 1071 §4.1 "C" loop, 16 bits at a time with end-around carry. */
@@ -115,6 +115,21 @@ test('property: views at every alignment (both the native-word and the DataView 
       const view = backing.subarray(shift, shift + data.length); // byteOffset 0..7
       const len = b % (data.length + 1);
       assert.equal(checksumFinish(checksumPartial(view, 0, len)), naiveChecksum(data, 0, len));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('property: a buffer carrying its word view (the frame pool\'s) sums the same at every offset and alignment', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000, size: 'max' }), fc.nat(7), fc.nat(), fc.nat(), (data, shift, a, b) => {
+      const ab = new ArrayBuffer(data.length + 8) as WordViewBuffer;
+      ab[WORD_VIEW] = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+      const view = new Uint8Array(ab, shift, data.length);
+      view.set(data);
+      const off = a % (data.length + 1);
+      const len = b % (data.length - off + 1);
+      assert.equal(checksumFinish(checksumPartial(view, off, len, 7)), naiveChecksum(data, off, len, 7));
     }),
     { numRuns: 1000 },
   );
