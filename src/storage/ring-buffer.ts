@@ -24,6 +24,21 @@ const MIN_STORAGE = 512;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Below this many bytes a copy is a plain loop: `set(subarray(…))` makes a view object per
+ * call, which costs more than moving a small segment's payload byte by byte.
+ */
+const SMALL_COPY = 128;
+
+/** dst[dstOff, dstOff + n) = src[srcOff, srcOff + n). */
+function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n < SMALL_COPY) {
+    for (let k = 0; k < n; k++) dst[dstOff + k] = src[srcOff + k]!;
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+  }
+}
+
 export class RingBuffer {
   private cap: number;
   private store: Uint8Array = EMPTY;
@@ -92,8 +107,8 @@ export class RingBuffer {
     let i = this.head + this.len + offset;
     if (i >= size) i -= size;
     const first = Math.min(n, size - i);
-    this.store.set(src.subarray(srcOff, srcOff + first), i);
-    if (first < n) this.store.set(src.subarray(srcOff + first, srcOff + n), 0);
+    copyBytes(this.store, i, src, srcOff, first);
+    if (first < n) copyBytes(this.store, 0, src, srcOff + first, n - first);
     if (end > this.extent) this.extent = end;
     return n;
   }
@@ -138,8 +153,8 @@ export class RingBuffer {
     let i = this.head + offset;
     if (i >= size) i -= size;
     const first = Math.min(n, size - i);
-    dst.set(this.store.subarray(i, i + first), dstOff);
-    if (first < n) dst.set(this.store.subarray(0, n - first), dstOff + first);
+    copyBytes(dst, dstOff, this.store, i, first);
+    if (first < n) copyBytes(dst, dstOff + first, this.store, 0, n - first);
     return n;
   }
 

@@ -27,8 +27,13 @@ export class SentLog {
   /** Bytes of records marked lost and not retransmitted since. */
   lostBytes = 0;
 
-  constructor(capacity = 64) {
-    let c = 16;
+  /**
+   * The default starts at 8 records: arrays that small live inside the JS heap (V8 keeps typed
+   * arrays up to 64 bytes there), so a short connection allocates no ArrayBuffer backing store;
+   * grow() doubles as a window fills.
+   */
+  constructor(capacity = 8) {
+    let c = 8;
     while (c < capacity) c *= 2;
     this.cap = c;
     this.mask = c - 1;
