@@ -1,7 +1,7 @@
 /**
  * Bulk TCP throughput: one connection, the client writes `total` bytes in 64 KiB send()s and
  * the server reads them with 64 KiB recv()s into one buffer, as a C reader's recv(fd, buf, len)
- * does (the peer's server reads through 'data' events). sockstack runs two hosts on one segment under
+ * does (the peer reads into one buffer too, through `onread`). sockstack runs two hosts on one segment under
  * virtual time (the wall clock measures the CPU work); the peer is Node's `net` over the
  * kernel loopback with 64 KiB writes, in the same process.
  */
@@ -57,39 +57,48 @@ export async function sockstackBulk(total: number, mtu: number, offload: boolean
   return { gbps: (got * 8) / ms / 1e6, virtualMs: vnet.now(), segments: tc.inSegs, retrans: a.counters.tcp.retransSegs, csumErrors: tc.inCsumErrors };
 }
 
+/**
+ * The peer: the same transfer over Node's net on the kernel loopback. The reader is the
+ * connecting side so it can read as sockstack's reader does, into one 64 KiB buffer
+ * (net.connect's `onread`; a server's accepted socket has no such option), rather than taking a
+ * new Buffer per 'data' event; the writer writes 64 KiB chunks, honouring backpressure.
+ */
 async function nodeBulk(total: number): Promise<number> {
   const chunk = Buffer.alloc(CHUNK, 0x5a);
-  const server = net.createServer();
+  let t0 = 0;
+  const server = net.createServer((sock) => {
+    sock.on('error', () => undefined);
+    t0 = performance.now();
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        sent += CHUNK;
+        if (!sock.write(chunk)) {
+          sock.once('drain', pump);
+          return;
+        }
+      }
+      sock.end();
+    };
+    pump();
+  });
   const port = await listen(server);
   let got = 0;
-  const received = new Promise<void>((resolve, reject) => {
-    server.once('connection', (sock) => {
-      sock.on('data', (d: Buffer) => {
-        got += d.length;
-      });
-      sock.on('end', () => resolve());
-      sock.on('error', reject);
-    });
+  const c = net.connect({
+    port,
+    host: '127.0.0.1',
+    onread: {
+      buffer: Buffer.alloc(CHUNK),
+      callback: (n: number) => {
+        got += n;
+        return true;
+      },
+    },
   });
-  const c = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
-    c.once('connect', resolve);
+    c.once('end', () => resolve());
     c.once('error', reject);
   });
-  const t0 = performance.now();
-  let sent = 0;
-  const pump = (): void => {
-    while (sent < total) {
-      sent += CHUNK;
-      if (!c.write(chunk)) {
-        c.once('drain', pump);
-        return;
-      }
-    }
-    c.end();
-  };
-  pump();
-  await received;
   const ms = performance.now() - t0;
   c.destroy();
   await closeServer(server);
