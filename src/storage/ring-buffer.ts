@@ -13,11 +13,14 @@
  *
  * Memory: `capacity` is a limit, not an allocation. Storage is allocated on the first write,
  * starts small and doubles up to the capacity as data queues; release() gives it back when
- * nothing is held, so an idle connection costs a few dozen bytes. Auto-tuning raises the
+ * nothing is held, so an idle connection costs a few dozen bytes. Storage comes from and goes
+ * back to a shared pool (storage-pool.ts), so short connections allocate none in steady state. Auto-tuning raises the
  * capacity with grow() (content and writeAt() offsets unchanged); SO_RCVBUF / SO_SNDBUF set it
  * with resize(). Every copy is at most two `set`/`subarray` calls (wrap-around), never a loop
  * over bytes.
  */
+
+import { storagePool } from './storage-pool.js';
 
 /** Smallest storage allocated; small exchanges (a request line, an echo) fit. */
 const MIN_STORAGE = 512;
@@ -210,6 +213,7 @@ export class RingBuffer {
    */
   release(): boolean {
     if (this.extent !== 0) return false;
+    storagePool.release(this.store);
     this.store = EMPTY;
     this.head = 0;
     return true;
@@ -250,13 +254,14 @@ export class RingBuffer {
   /** Moves the held bytes [0, extent) to the front of new storage of `size` bytes. */
   private relocate(size: number): void {
     const old = this.store;
-    const next = size === 0 ? EMPTY : new Uint8Array(size);
+    const next = size === 0 ? EMPTY : storagePool.acquire(size);
     const n = this.extent;
     if (n > 0) {
       const first = Math.min(n, old.length - this.head);
       next.set(old.subarray(this.head, this.head + first), 0);
       if (first < n) next.set(old.subarray(0, n - first), first);
     }
+    storagePool.release(old);
     this.store = next;
     this.head = 0;
   }

@@ -728,6 +728,8 @@ export class TcpLayer implements ProtocolHandler {
     ep.rtxMode = RTX_NONE;
     ep.sendBuf.clear();
     ep.sendBuf.release();
+    // Nothing more can arrive (the peer's FIN came in order); a read-out receive queue goes too.
+    ep.recvBuf.release();
     ep.scoreboard = null;
     ep.rack = null;
     autotuneUncharge(this, ep); // autotune: the send side's growth goes back to the host's budget
