@@ -362,7 +362,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
     updateWindow(ep, wnd, seg.seq, ack);
     // A window opened while probing: stop probing, output() sends.
-    if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST && ep.rtx.armed) t.scheduler.disarm(ep.rtx);
+    if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST) t.scheduler.disarm(ep.rtxTimer);
   }
   if (ep.finQueued && ep.finAcked) {
     switch (ep.state) {
@@ -389,7 +389,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
 function rearmRtx(t: TcpLayer, ep: TcpEndpoint, reo: number): void {
   if (ep.sndUna === ep.sndMax) {
     if (ep.rtxMode !== RTX_PERSIST) {
-      t.scheduler.disarm(ep.rtx);
+      t.scheduler.disarm(ep.rtxTimer);
       ep.rtxMode = RTX_NONE;
     }
   } else if (reo > 0) {

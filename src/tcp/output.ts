@@ -129,7 +129,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     ep.unackedBytes = 0;
     ep.ackNow = false;
     ep.lastAckSent = ep.rcvNxt;
-    if (ep.delack.armed) t.scheduler.disarm(ep.delack);
+    t.scheduler.disarm(ep.delackTimer);
   }
 }
 
@@ -316,7 +316,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
     if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
     ep.lastSendAt = now;
-    if (!ep.rtx.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+    if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
     sent = true;
     if (fresh) sentNew = true;
     if (fin) break;
@@ -328,6 +328,6 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   // RFC 8985 §7.2: after new data, the loss probe timer replaces the RTO while it may.
   if (sentNew && ep.rtxMode !== RTX_RACK && tlpAllowed(t, ep)) armTlp(t, ep);
   // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
-  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtx.armed) armPersist(t, ep);
+  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtxTimer?.armed) armPersist(t, ep);
   if (ep.ackNow) sendAck(t, ep);
 }

@@ -1,6 +1,6 @@
 import { RingBuffer } from '../storage/ring-buffer.js';
 import { Assembler } from '../storage/assembler.js';
-import { Timer } from '../time/scheduler.js';
+import { TcpTimer, TIMER_DELACK, TIMER_RTX, TIMER_SLOW } from './tcp-timer.js';
 import { WaitQueue, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import type { ErrnoCode } from '../stack/errno.js';
 import type { RouteResult } from '../stack/ip-host.js';
@@ -27,6 +27,13 @@ export const SLOW_NONE = 0;
 export const SLOW_KEEPALIVE = 1;
 export const SLOW_FIN_WAIT_2 = 2;
 export const SLOW_TIME_WAIT = 3;
+
+/** What an endpoint needs from the TCP that owns it (the host's TcpLayer). */
+export interface EndpointOwner {
+  readonly config: TcpConfig;
+  /** One of `ep`'s timers fired: TIMER_RTX, TIMER_DELACK or TIMER_SLOW (tcp-timer.ts). */
+  timerFired(ep: TcpEndpoint, which: number): void;
+}
 
 /** Urgent-data state of the receiver (Linux's urg_data). */
 export const URG_NONE = 0;
@@ -147,9 +154,13 @@ export class TcpEndpoint {
   tos = 0;
 
   // ---- timers and their counters ----
-  readonly rtx: Timer;
-  readonly delack: Timer;
-  readonly slow: Timer;
+  /**
+   * The three timers, each created when first armed (through rtx, delack, slow below) and null
+   * until then: an idle connection holds none. Read these to test or disarm without creating.
+   */
+  rtxTimer: TcpTimer | null = null;
+  delackTimer: TcpTimer | null = null;
+  slowTimer: TcpTimer | null = null;
   rtxMode = RTX_NONE;
   slowMode = SLOW_NONE;
   /** Consecutive retransmissions of the current head (Linux icsk_retransmits), also SYN / SYN-ACK retries. */
@@ -244,7 +255,8 @@ export class TcpEndpoint {
 
   readonly wait = new WaitQueue();
 
-  constructor(cfg: TcpConfig, onRtx: (ep: TcpEndpoint) => void, onDelack: (ep: TcpEndpoint) => void, onSlow: (ep: TcpEndpoint) => void) {
+  constructor(readonly owner: EndpointOwner) {
+    const cfg = owner.config;
     this.sendBuf = new RingBuffer(cfg.sndBuf);
     this.recvBuf = new RingBuffer(cfg.rcvBuf);
     this.keepIdleS = cfg.keepIdleS;
@@ -252,9 +264,21 @@ export class TcpEndpoint {
     this.keepCnt = cfg.keepCnt;
     this.ccName = cfg.congestionControl;
     this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs, slopMs: cfg.rtoSlopMs });
-    this.rtx = new Timer(() => onRtx(this), true);
-    this.delack = new Timer(() => onDelack(this), true);
-    this.slow = new Timer(() => onSlow(this), true);
+  }
+
+  /** The retransmission timer (RTO, persist, RACK, TLP; what rtxMode says), created on first use. */
+  get rtx(): TcpTimer {
+    return (this.rtxTimer ??= new TcpTimer(this, TIMER_RTX));
+  }
+
+  /** The delayed-ACK timer, created on first use. */
+  get delack(): TcpTimer {
+    return (this.delackTimer ??= new TcpTimer(this, TIMER_DELACK));
+  }
+
+  /** The keepalive / FIN-WAIT-2 / TIME-WAIT timer (what slowMode says), created on first use. */
+  get slow(): TcpTimer {
+    return (this.slowTimer ??= new TcpTimer(this, TIMER_SLOW));
   }
 
   get stateName(): string {

@@ -27,7 +27,8 @@ import type { Rng } from '../time/rng.js';
 import { armRto, output, sendAbortRst, sendAck, sendSyn } from './output.js';
 import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
-import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint } from './tcp-endpoint.js';
+import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint, type EndpointOwner } from './tcp-endpoint.js';
+import { TIMER_DELACK, TIMER_RTX } from './tcp-timer.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
 import { autotuneUncharge } from './autotune.js';
@@ -54,7 +55,7 @@ function connKey(la: number, lp: number, ra: number, rp: number): number {
  * opening handshake (connect, listen, SYN and accept queues), RST generation for segments
  * nobody owns (§3.10.7.1), ICMP errors, and the state changes every module shares.
  */
-export class TcpLayer implements ProtocolHandler {
+export class TcpLayer implements ProtocolHandler, EndpointOwner {
   readonly config: TcpConfig = defaultTcpConfig();
   readonly counters: Counters['tcp'];
   readonly scheduler: TimerScheduler;
@@ -80,9 +81,6 @@ export class TcpLayer implements ProtocolHandler {
   tuneMem = 0;
   /** Growth was cut short by config.memLimit (Linux tcp_memory_pressure); entries are counted. */
   tunePressure = false;
-  private readonly rtxCb = (ep: TcpEndpoint): void => onRetransmitTimer(this, ep);
-  private readonly delackCb = (ep: TcpEndpoint): void => onDelayedAck(this, ep);
-  private readonly slowCb = (ep: TcpEndpoint): void => onSlowTimer(this, ep);
 
   constructor(readonly ip: IpHost) {
     ip.protocols.set(IP_PROTO_TCP, this);
@@ -95,7 +93,14 @@ export class TcpLayer implements ProtocolHandler {
 
   /** A fresh endpoint (socket(2)); it joins the tables at bind, listen or connect. */
   create(): TcpEndpoint {
-    return new TcpEndpoint(this.config, this.rtxCb, this.delackCb, this.slowCb);
+    return new TcpEndpoint(this);
+  }
+
+  /** EndpointOwner: one of an endpoint's timers fired. */
+  timerFired(ep: TcpEndpoint, which: number): void {
+    if (which === TIMER_RTX) onRetransmitTimer(this, ep);
+    else if (which === TIMER_DELACK) onDelayedAck(this, ep);
+    else onSlowTimer(this, ep);
   }
 
   /** Every endpoint the host holds: bound, listening, half-open, connected, orphaned, TIME-WAIT. */
@@ -348,7 +353,7 @@ export class TcpLayer implements ProtocolHandler {
       default:
         return;
     }
-    if (ep.keepalive && ep.slowMode === SLOW_KEEPALIVE) this.scheduler.disarm(ep.slow);
+    if (ep.keepalive && ep.slowMode === SLOW_KEEPALIVE) this.scheduler.disarm(ep.slowTimer);
     output(this, ep);
   }
 
@@ -627,7 +632,9 @@ export class TcpLayer implements ProtocolHandler {
     ep.wasConnected = true;
     ep.retransmits = 0;
     ep.rtxMode = RTX_NONE;
-    this.scheduler.disarm(ep.rtx);
+    // The handshake's timer goes: an idle connection holds no timer (the next send makes one).
+    this.scheduler.disarm(ep.rtxTimer);
+    ep.rtxTimer = null;
     ep.headSentAt = ep.lastRecvAt = this.scheduler.now();
     this.setState(ep, TcpState.ESTABLISHED);
     if (ep.finQueued) {
@@ -683,9 +690,9 @@ export class TcpLayer implements ProtocolHandler {
     ep.shutWrite = true;
     if (err && !ep.orphan) ep.pendingError = err;
     const s = this.scheduler;
-    s.disarm(ep.rtx);
-    s.disarm(ep.delack);
-    s.disarm(ep.slow);
+    s.disarm(ep.rtxTimer);
+    s.disarm(ep.delackTimer);
+    s.disarm(ep.slowTimer);
     ep.rtxMode = RTX_NONE;
     ep.slowMode = SLOW_NONE;
     this.unhashConn(ep);
@@ -707,9 +714,9 @@ export class TcpLayer implements ProtocolHandler {
     this.unbindPort(ep);
     this.removeListener(ep);
     const s = this.scheduler;
-    s.disarm(ep.rtx);
-    s.disarm(ep.delack);
-    s.disarm(ep.slow);
+    s.disarm(ep.rtxTimer);
+    s.disarm(ep.delackTimer);
+    s.disarm(ep.slowTimer);
     ep.sendBuf.clear();
     ep.sendBuf.release();
     ep.recvBuf.clear();
@@ -724,7 +731,7 @@ export class TcpLayer implements ProtocolHandler {
   enterTimeWait(ep: TcpEndpoint): void {
     this.setState(ep, TcpState.TIME_WAIT);
     const s = this.scheduler;
-    s.disarm(ep.rtx);
+    s.disarm(ep.rtxTimer);
     ep.rtxMode = RTX_NONE;
     ep.sendBuf.clear();
     ep.sendBuf.release();

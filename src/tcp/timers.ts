@@ -27,9 +27,10 @@ function userTimeoutExpired(t: TcpLayer, ep: TcpEndpoint): boolean {
  * at the next backed-off retransmission.
  */
 function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
-  if (ep.userTimeoutMs <= 0 || !ep.rtx.armed) return;
+  const rtx = ep.rtxTimer;
+  if (ep.userTimeoutMs <= 0 || rtx === null || !rtx.armed) return;
   const deadline = ep.headSentAt + ep.userTimeoutMs;
-  if (ep.rtx.at > deadline) t.scheduler.arm(ep.rtx, Math.max(deadline, t.scheduler.now()));
+  if (rtx.at > deadline) t.scheduler.arm(rtx, Math.max(deadline, t.scheduler.now()));
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Clock } from './clock.js';
 
 /**
- * A reusable timer. Protocol code keeps one per purpose (RTO, delayed ACK, ARP entry…)
- * and re-arms it; arming never allocates.
+ * What the scheduler orders: a deadline and the work to do when it passes. Timer (below) is
+ * the general kind, running a callback; a protocol with many timers may extend this class
+ * instead and dispatch in fire(), so that no closure (and its context) is kept per timer.
  */
-export class Timer {
+export abstract class TimerBase {
   /** Deadline in clock milliseconds; meaningful only while armed. */
   at = 0;
   /** Tie-breaker so timers with the same deadline fire in arming order (determinism). */
@@ -12,16 +13,35 @@ export class Timer {
   /** Position in the scheduler's heap, or -1 when not armed. */
   index = -1;
   /**
-   * @param internal true for the stack's own timers (ARP, reassembly, link delivery…), which
-   *   never resume application code by themselves. Any other timer firing counts as a possible
-   *   application wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
+   * True for the stack's own timers (ARP, reassembly, link delivery…), which never resume
+   * application code by themselves. Any other timer firing counts as a possible application
+   * wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
+   */
+  abstract readonly internal: boolean;
+  /** The timer's work, run by the scheduler once the deadline has passed (already disarmed). */
+  abstract fire(): void;
+  get armed(): boolean {
+    return this.index >= 0;
+  }
+}
+
+/**
+ * A reusable timer. Protocol code keeps one per purpose (RTO, delayed ACK, ARP entry…)
+ * and re-arms it; arming never allocates.
+ */
+export class Timer extends TimerBase {
+  /**
+   * @param internal true for the stack's own timers, which never resume application code by
+   *   themselves (see TimerBase.internal).
    */
   constructor(
     public callback: () => void,
     readonly internal = false,
-  ) {}
-  get armed(): boolean {
-    return this.index >= 0;
+  ) {
+    super();
+  }
+  fire(): void {
+    this.callback();
   }
 }
 
@@ -30,7 +50,7 @@ export class Timer {
  * ordered by (deadline, arming sequence). O(log n) arm, disarm and re-arm.
  */
 export class TimerScheduler {
-  private heap: Timer[] = [];
+  private heap: TimerBase[] = [];
   private seqCounter = 0;
   /** Called when the earliest deadline moves earlier (a real-time driver re-arms its one setTimeout). */
   onEarliestChanged: ((at: number) => void) | null = null;
@@ -52,7 +72,7 @@ export class TimerScheduler {
   }
 
   /** Arms (or re-arms) `timer` to fire at absolute time `at`. */
-  arm(timer: Timer, at: number): void {
+  arm(timer: TimerBase, at: number): void {
     if (!(at >= 0)) at = 0; // NaN and negatives fire at once rather than corrupting the heap
     timer.at = at;
     timer.seq = this.seqCounter++;
@@ -67,7 +87,7 @@ export class TimerScheduler {
   }
 
   /** Arms `timer` to fire `delay` ms from now. */
-  armIn(timer: Timer, delay: number): void {
+  armIn(timer: TimerBase, delay: number): void {
     this.arm(timer, this.clock.now() + delay);
   }
 
@@ -78,7 +98,9 @@ export class TimerScheduler {
     return t;
   }
 
-  disarm(timer: Timer): void {
+  /** Stops `timer` if armed; null (a timer never created) is accepted and ignored. */
+  disarm(timer: TimerBase | null): void {
+    if (timer === null) return;
     const i = timer.index;
     if (i < 0) return;
     const last = this.heap.pop()!;
@@ -106,12 +128,12 @@ export class TimerScheduler {
       this.disarm(t);
       n++;
       if (!t.internal) this.wakeups++;
-      t.callback();
+      t.fire();
     }
     return n;
   }
 
-  private less(a: Timer, b: Timer): boolean {
+  private less(a: TimerBase, b: TimerBase): boolean {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
 

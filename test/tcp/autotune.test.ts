@@ -229,8 +229,7 @@ function fake(): Fake {
   const config = defaultTcpConfig();
   const clock = { now: 0 };
   const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false } as unknown as TcpLayer;
-  const noop = (): void => {};
-  const ep = new TcpEndpoint(config, noop, noop, noop);
+  const ep = new TcpEndpoint({ config, timerFired: () => {} });
   ep.advMss = 1460;
   ep.sndMss = 1448;
   ep.rcvMss = 1448;
