@@ -256,10 +256,11 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     if (ep.ackNow) sendAck(t, ep);
     return;
   }
-  const cc = ep.cc!;
+  // The congestion control comes with the first data or FIN (an idle connection holds none).
+  const cc = ep.cc ?? (ep.unsent > 0 || ep.finQueued ? t.ccOf(ep) : null);
   const now = t.scheduler.now();
   let sent = false;
-  if (t.config.slowStartAfterIdle && ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt >= 0 && now - ep.lastSendAt > ep.rtt.rto) {
+  if (cc !== null && t.config.slowStartAfterIdle && ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt >= 0 && now - ep.lastSendAt > ep.rtt.rto) {
     // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
     cc.onIdleRestart(t.ccSample(ep));
   }
@@ -272,6 +273,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   const mss = dataMss(ep);
   let sentNew = false;
   for (;;) {
+    if (cc === null) break; // nothing to send
     // After a timeout rewound SND.NXT, what the peer SACKed is skipped (RFC 6675 §5.1).
     const gap = sack ? skipSacked(ep) : Infinity;
     const off = (ep.sndNxt - ep.sndBufSeq) | 0;

@@ -344,7 +344,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       case TcpState.SYN_RECEIVED:
         // RFC 9293 CLOSE in SYN-RECEIVED with nothing queued: FIN now, FIN-WAIT-1 (Linux tcp_close_state).
         ep.finQueued = true;
-        ep.cc ??= this.createCc(ep);
+        this.ccOf(ep);
         this.setState(ep, TcpState.FIN_WAIT_1);
         break;
       case TcpState.SYN_SENT:
@@ -628,7 +628,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       l.acceptQueue.push(ep);
       this.counters.passiveOpens++;
     }
-    ep.cc = this.createCc(ep);
+    // No congestion control yet: it comes with the first data (ccOf), so an idle connection holds none.
     ep.wasConnected = true;
     ep.retransmits = 0;
     ep.rtxMode = RTX_NONE;
@@ -774,7 +774,15 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     sendAck(this, ep);
   }
 
-  /** The connection's congestion control, by the name TCP_CONGESTION or the config chose. */
+  /**
+   * The connection's congestion control, created when it first has data (or a FIN) to send:
+   * until then it holds none, and TCP_INFO reports the initial window it would start with.
+   */
+  ccOf(ep: TcpEndpoint): CongestionControl {
+    return (ep.cc ??= this.createCc(ep));
+  }
+
+  /** A congestion control for the connection, by the name TCP_CONGESTION or the config chose. */
   createCc(ep: TcpEndpoint): CongestionControl {
     const f = congestionControlFactory(ep.ccName) ?? congestionControlFactory(this.config.congestionControl);
     return f ? f(ep.sndMss) : new NewReno(ep.sndMss);

@@ -228,7 +228,7 @@ interface Fake {
 function fake(): Fake {
   const config = defaultTcpConfig();
   const clock = { now: 0 };
-  const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false } as unknown as TcpLayer;
+  const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false, ccOf: (e: TcpEndpoint) => e.cc } as unknown as TcpLayer;
   const ep = new TcpEndpoint({ config, timerFired: () => {} });
   ep.advMss = 1460;
   ep.sndMss = 1448;
