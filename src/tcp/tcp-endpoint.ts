@@ -62,26 +62,28 @@ export class TcpEndpoint {
   inBindTable = false;
   /** In the layer's connection table (ehash), and the chain link for its bucket. */
   inConnTable = false;
+  /** Its bucket's key (an int32). */
   hashKey = 0;
   hashNext: TcpEndpoint | null = null;
   route: RouteResult | null = null;
 
   // ---- send sequence space (RFC 9293 §3.3.1) ----
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  /** One past the highest sequence number sent (BSD snd_max): sndNxt falls back to sndUna on a timeout. */
-  sndMax = 0;
+  // Sequence numbers are uint32 to every reader (accessors below) but stored as int32, the
+  // same 32 bits: a small integer in V8, where a uint32 of 2^31 or more is a heap-allocated
+  // double, and once one endpoint holds one, that field is a boxed double in every endpoint.
+  private _iss = 0;
+  private _sndUna = 0;
+  private _sndNxt = 0;
+  private _sndMax = 0;
   sndWnd = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
+  private _sndWl1 = 0;
+  private _sndWl2 = 0;
   /** Largest window the peer has offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5 MAX.SND.WND). */
   maxSndWnd = 0;
   /** Send urgent pointer: one past the last urgent byte (BSD semantics, as Linux); valid while urgSend. */
   sndUp = 0;
   urgSend = false;
-  /** Sequence number of sendBuf's first byte (the SYN takes iss, data starts at iss + 1). */
-  sndBufSeq = 0;
+  private _sndBufSeq = 0;
   /** The user will send no more (shutdown SHUT_WR or close): a FIN follows the queued data. */
   finQueued = false;
   /** Send MSS (RFC 9293 §3.7.1): the peer's MSS option, or 536, within our route's MTU. */
@@ -89,11 +91,10 @@ export class TcpEndpoint {
   /** The MSS we advertise (route MTU - 40). */
   advMss = 536;
 
-  // ---- receive sequence space ----
-  irs = 0;
-  rcvNxt = 0;
-  /** Right edge of the window last advertised (RCV.NXT + RCV.WND then): never moves left (§3.8.6.2.2). */
-  rcvAdv = 0;
+  // ---- receive sequence space (int32 inside, as the send side's) ----
+  private _irs = 0;
+  private _rcvNxt = 0;
+  private _rcvAdv = 0;
   /** A FIN arrived ahead of a hole: its sequence number, processed when RCV.NXT reaches it. */
   finPendingSeq = -1;
   /** Urgent data (RFC 9293 §3.8.5; Linux's BSD interpretation: the pointer is one past the byte). */
@@ -198,13 +199,11 @@ export class TcpEndpoint {
   sndWscale = 0;
   /** Both SYNs carried timestamps (RFC 7323 §3.2): every segment carries TSopt. */
   tsOk = false;
-  /** TS.Recent (§4.3) and when it was last set (ms; for the 24-day PAWS rule, §5.5). */
-  tsRecent = 0;
+  /** TS.Recent (accessor below; int32 inside) and when it was last set (ms; for the 24-day PAWS rule, §5.5). */
+  private _tsRecent = 0;
   tsRecentStamp = 0;
-  /** Random per-connection offset added to our millisecond clock for TSval (as Linux tsoffset). */
-  tsOffset = 0;
-  /** Last.ACK.sent (§4.3): RCV.NXT in the last ACK we sent. */
-  lastAckSent = 0;
+  private _tsOffset = 0;
+  private _lastAckSent = 0;
 
   // ---- selective acknowledgements (RFC 2018, RFC 2883, RFC 6675) ----
   /** Our SYN offered SACK-permitted. */
@@ -279,6 +278,112 @@ export class TcpEndpoint {
   /** The keepalive / FIN-WAIT-2 / TIME-WAIT timer (what slowMode says), created on first use. */
   get slow(): TcpTimer {
     return (this.slowTimer ??= new TcpTimer(this, TIMER_SLOW));
+  }
+
+  // ---- 32-bit sequence numbers and timestamps: uint32 out, int32 in (see the send sequence space) ----
+
+  /** Initial send sequence number. */
+  get iss(): number {
+    return this._iss >>> 0;
+  }
+  set iss(v: number) {
+    this._iss = v | 0;
+  }
+
+  /** SND.UNA: oldest unacknowledged sequence number. */
+  get sndUna(): number {
+    return this._sndUna >>> 0;
+  }
+  set sndUna(v: number) {
+    this._sndUna = v | 0;
+  }
+
+  /** SND.NXT: next sequence number to send. */
+  get sndNxt(): number {
+    return this._sndNxt >>> 0;
+  }
+  set sndNxt(v: number) {
+    this._sndNxt = v | 0;
+  }
+
+  /** One past the highest sequence number sent (BSD snd_max): sndNxt falls back to sndUna on a timeout. */
+  get sndMax(): number {
+    return this._sndMax >>> 0;
+  }
+  set sndMax(v: number) {
+    this._sndMax = v | 0;
+  }
+
+  /** SND.WL1: segment sequence number of the last window update. */
+  get sndWl1(): number {
+    return this._sndWl1 >>> 0;
+  }
+  set sndWl1(v: number) {
+    this._sndWl1 = v | 0;
+  }
+
+  /** SND.WL2: segment acknowledgment number of the last window update. */
+  get sndWl2(): number {
+    return this._sndWl2 >>> 0;
+  }
+  set sndWl2(v: number) {
+    this._sndWl2 = v | 0;
+  }
+
+  /** Sequence number of sendBuf's first byte (the SYN takes iss, data starts at iss + 1). */
+  get sndBufSeq(): number {
+    return this._sndBufSeq >>> 0;
+  }
+  set sndBufSeq(v: number) {
+    this._sndBufSeq = v | 0;
+  }
+
+  /** Initial receive sequence number. */
+  get irs(): number {
+    return this._irs >>> 0;
+  }
+  set irs(v: number) {
+    this._irs = v | 0;
+  }
+
+  /** RCV.NXT: next sequence number expected. */
+  get rcvNxt(): number {
+    return this._rcvNxt >>> 0;
+  }
+  set rcvNxt(v: number) {
+    this._rcvNxt = v | 0;
+  }
+
+  /** Right edge of the window last advertised (RCV.NXT + RCV.WND then): never moves left (§3.8.6.2.2). */
+  get rcvAdv(): number {
+    return this._rcvAdv >>> 0;
+  }
+  set rcvAdv(v: number) {
+    this._rcvAdv = v | 0;
+  }
+
+  /** TS.Recent (RFC 7323 §4.3): the TSval to echo. */
+  get tsRecent(): number {
+    return this._tsRecent >>> 0;
+  }
+  set tsRecent(v: number) {
+    this._tsRecent = v | 0;
+  }
+
+  /** Random per-connection offset added to our millisecond clock for TSval (as Linux tsoffset). */
+  get tsOffset(): number {
+    return this._tsOffset >>> 0;
+  }
+  set tsOffset(v: number) {
+    this._tsOffset = v | 0;
+  }
+
+  /** Last.ACK.sent (RFC 7323 §4.3): RCV.NXT in the last ACK we sent. */
+  get lastAckSent(): number {
+    return this._lastAckSent >>> 0;
+  }
+  set lastAckSent(v: number) {
+    this._lastAckSent = v | 0;
   }
 
   get stateName(): string {

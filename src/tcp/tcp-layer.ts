@@ -42,12 +42,12 @@ const IP_TCP_HEADERS = 40;
 const LOOPBACK_MTU = 65535;
 const ALL_EVENTS = 0xffffffff;
 
-/** Mixes a 4-tuple into a 32-bit bucket key (collisions chain through hashNext). */
+/** Mixes a 4-tuple into a 32-bit bucket key, an int32 (a small integer; collisions chain through hashNext). */
 function connKey(la: number, lp: number, ra: number, rp: number): number {
   let h = Math.imul(la ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ ra ^ (h >>> 13), 0xc2b2ae35);
   h = Math.imul(h ^ ((lp << 16) | rp) ^ (h >>> 16), 0x27d4eb2f);
-  return (h ^ (h >>> 15)) >>> 0;
+  return h ^ (h >>> 15);
 }
 
 /**
