@@ -44,6 +44,34 @@ export const URG_VALID = 2;
 /** The urgent byte was read (or skipped). */
 export const URG_READ = 3;
 
+/** Bits of TcpEndpoint.flags, one per boolean (the accessors are named as the booleans). */
+const F_BOUND_ADDR = 1 << 0;
+const F_BOUND_PORT = 1 << 1;
+const F_IN_BIND_TABLE = 1 << 2;
+const F_IN_CONN_TABLE = 1 << 3;
+const F_URG_SEND = 1 << 4;
+const F_FIN_QUEUED = 1 << 5;
+const F_OOB_INLINE = 1 << 6;
+const F_SHUT_READ = 1 << 7;
+const F_SHUT_WRITE = 1 << 8;
+const F_FIN_RECEIVED = 1 << 9;
+const F_WAS_CONNECTED = 1 << 10;
+const F_ORPHAN = 1 << 11;
+const F_RELEASED = 1 << 12;
+const F_PASSIVE = 1 << 13;
+const F_REUSE_ADDR = 1 << 14;
+const F_REUSE_PORT = 1 << 15;
+const F_NODELAY = 1 << 16;
+const F_CORK = 1 << 17;
+const F_KEEPALIVE = 1 << 18;
+const F_TS_OFFERED = 1 << 19;
+const F_WS_OK = 1 << 20;
+const F_TS_OK = 1 << 21;
+const F_SACK_OFFERED = 1 << 22;
+const F_SACK_OK = 1 << 23;
+const F_DSACK_PENDING = 1 << 24;
+const F_ACK_NOW = 1 << 25;
+
 /**
  * One TCP connection's control block (RFC 9293 §3.3.1): addresses, the send and receive
  * sequence spaces, buffers, timers and options. Protocol logic lives in the modules around
@@ -55,14 +83,12 @@ export class TcpEndpoint {
   localPort = 0;
   remoteAddr = 0;
   remotePort = 0;
-  /** bind() chose the address / port (they survive the connection; Linux SOCK_BINDADDR_LOCK). */
-  boundAddr = false;
-  boundPort = false;
-  /** In the layer's port table (bhash). */
-  inBindTable = false;
-  /** In the layer's connection table (ehash), and the chain link for its bucket. */
-  inConnTable = false;
-  /** Its bucket's key (an int32). */
+  /**
+   * The booleans (boundAddr, shutRead, tsOk, ackNow…) are bits of this one word, behind
+   * accessors after the constructor: one field instead of 26.
+   */
+  private flags = 0;
+  /** In the connection table (inConnTable): its bucket's key (an int32) and the chain link. */
   hashKey = 0;
   hashNext: TcpEndpoint | null = null;
   route: RouteResult | null = null;
@@ -82,10 +108,7 @@ export class TcpEndpoint {
   maxSndWnd = 0;
   /** Send urgent pointer: one past the last urgent byte (BSD semantics, as Linux); valid while urgSend. */
   sndUp = 0;
-  urgSend = false;
   private _sndBufSeq = 0;
-  /** The user will send no more (shutdown SHUT_WR or close): a FIN follows the queued data. */
-  finQueued = false;
   /** Send MSS (RFC 9293 §3.7.1): the peer's MSS option, or 536, within our route's MTU. */
   sndMss = 536;
   /** The MSS we advertise (route MTU - 40). */
@@ -101,7 +124,6 @@ export class TcpEndpoint {
   urgState = URG_NONE;
   urgSeq = 0;
   urgByte = 0;
-  oobInline = false;
 
   // ---- buffers ----
   sendBuf: RingBuffer;
@@ -109,23 +131,11 @@ export class TcpEndpoint {
   /** Out-of-order ranges beyond RCV.NXT (the bytes sit in recvBuf past its readable end). */
   ooo: Assembler | null = null;
 
-  // ---- sk_shutdown and errors ----
-  /** RCV_SHUTDOWN: a FIN arrived, shutdown(SHUT_RD), or the connection is gone. */
-  shutRead = false;
-  /** SEND_SHUTDOWN: shutdown(SHUT_WR), close, or the connection is gone. */
-  shutWrite = false;
+  // ---- errors (sk_shutdown and the rest of the lifecycle are flags) ----
   /** sk_err: reported once by the next call or SO_ERROR. */
   pendingError: ErrnoCode | null = null;
   /** sk_err_soft: an ICMP error remembered for a later timeout (Linux reports it instead of ETIMEDOUT). */
   softError: ErrnoCode | null = null;
-  /** The peer's FIN arrived (Linux SOCK_DONE): recv() returns EOF before any error. */
-  finReceived = false;
-  /** The connection was synchronized once (recv() then returns EOF rather than ENOTCONN). */
-  wasConnected = false;
-  /** The user closed the socket: nobody reads; the layer frees the endpoint when it reaches CLOSED. */
-  orphan = false;
-  /** The endpoint reached CLOSED and left the tables for good. */
-  released = false;
 
   // ---- listening ----
   backlog = 0;
@@ -135,15 +145,8 @@ export class TcpEndpoint {
   acceptQueue: TcpEndpoint[] = [];
   /** The listener a passive child belongs to until accept() takes it. */
   parent: TcpEndpoint | null = null;
-  /** Passive open: an RST in SYN-RECEIVED returns to LISTEN (RFC 9293 §3.10.7.4). */
-  passive = false;
 
-  // ---- options ----
-  reuseAddr = false;
-  reusePort = false;
-  nodelay = false;
-  cork = false;
-  keepalive = false;
+  // ---- options (the on/off ones are flags) ----
   keepIdleS: number;
   keepIntvlS: number;
   keepCnt: number;
@@ -188,17 +191,12 @@ export class TcpEndpoint {
   dupAcks = 0;
 
   // ---- window scaling and timestamps (RFC 7323) ----
-  /** The shift our SYN offered (-1: no window scale option), and whether it offered timestamps. */
+  /** The shift our SYN offered (-1: no window scale option). */
   wsOffered = -1;
-  tsOffered = false;
-  /** Both SYNs carried a window scale option (RFC 7323 §2.2): the shifts below apply. */
-  wsOk = false;
   /** Our shift (Rcv.Wind.Shift): the window field we send is the window >> rcvWscale. */
   rcvWscale = 0;
   /** The peer's shift (Snd.Wind.Shift): every window it sends after its SYN is << sndWscale. */
   sndWscale = 0;
-  /** Both SYNs carried timestamps (RFC 7323 §3.2): every segment carries TSopt. */
-  tsOk = false;
   /** TS.Recent (accessor below; int32 inside) and when it was last set (ms; for the 24-day PAWS rule, §5.5). */
   private _tsRecent = 0;
   tsRecentStamp = 0;
@@ -206,10 +204,6 @@ export class TcpEndpoint {
   private _lastAckSent = 0;
 
   // ---- selective acknowledgements (RFC 2018, RFC 2883, RFC 6675) ----
-  /** Our SYN offered SACK-permitted. */
-  sackOffered = false;
-  /** Both SYNs carried SACK-permitted (RFC 2018 §2): ACKs carry blocks, the sender keeps a scoreboard. */
-  sackOk = false;
   /** What the peer has SACKed beyond SND.UNA (created at the first SACK block). */
   scoreboard: SackScoreboard | null = null;
   /** RFC 6675 HighRxt: one past the highest byte retransmitted in this recovery (or after a timeout). */
@@ -217,7 +211,6 @@ export class TcpEndpoint {
   /** A duplicate segment to report in the first block of the next ACK (RFC 2883 §4), as [start, end). */
   dsackStart = 0;
   dsackEnd = 0;
-  dsackPending = false;
   /** RACK-TLP state (RFC 8985), created when a SACK connection first sends data with RACK on. */
   rack: RackState | null = null;
   /**
@@ -235,8 +228,6 @@ export class TcpEndpoint {
   // ---- delayed ACK ----
   /** Bytes received since the last ACK we sent. */
   unackedBytes = 0;
-  /** An ACK must go out with the next transmission, now. */
-  ackNow = false;
   /** Largest segment the peer has sent us (Linux rcv_mss), for "full-sized". */
   rcvMss = 536;
 
@@ -384,6 +375,224 @@ export class TcpEndpoint {
   }
   set lastAckSent(v: number) {
     this._lastAckSent = v | 0;
+  }
+
+  // ---- booleans: one bit each of `flags` (F_*) ----
+
+  private flag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** bind() chose the address (it survives the connection; Linux SOCK_BINDADDR_LOCK). */
+  get boundAddr(): boolean {
+    return this.flag(F_BOUND_ADDR);
+  }
+  set boundAddr(v: boolean) {
+    this.setFlag(F_BOUND_ADDR, v);
+  }
+
+  /** bind() chose the port (it survives the connection; Linux SOCK_BINDPORT_LOCK). */
+  get boundPort(): boolean {
+    return this.flag(F_BOUND_PORT);
+  }
+  set boundPort(v: boolean) {
+    this.setFlag(F_BOUND_PORT, v);
+  }
+
+  /** In the layer's port table (bhash). */
+  get inBindTable(): boolean {
+    return this.flag(F_IN_BIND_TABLE);
+  }
+  set inBindTable(v: boolean) {
+    this.setFlag(F_IN_BIND_TABLE, v);
+  }
+
+  /** In the layer's connection table (ehash), under hashKey. */
+  get inConnTable(): boolean {
+    return this.flag(F_IN_CONN_TABLE);
+  }
+  set inConnTable(v: boolean) {
+    this.setFlag(F_IN_CONN_TABLE, v);
+  }
+
+  /** Urgent data is being sent: sndUp is valid (RFC 9293 §3.8.5). */
+  get urgSend(): boolean {
+    return this.flag(F_URG_SEND);
+  }
+  set urgSend(v: boolean) {
+    this.setFlag(F_URG_SEND, v);
+  }
+
+  /** The user will send no more (shutdown SHUT_WR or close): a FIN follows the queued data. */
+  get finQueued(): boolean {
+    return this.flag(F_FIN_QUEUED);
+  }
+  set finQueued(v: boolean) {
+    this.setFlag(F_FIN_QUEUED, v);
+  }
+
+  /** SO_OOBINLINE: the urgent byte stays in the stream. */
+  get oobInline(): boolean {
+    return this.flag(F_OOB_INLINE);
+  }
+  set oobInline(v: boolean) {
+    this.setFlag(F_OOB_INLINE, v);
+  }
+
+  /** RCV_SHUTDOWN: a FIN arrived, shutdown(SHUT_RD), or the connection is gone. */
+  get shutRead(): boolean {
+    return this.flag(F_SHUT_READ);
+  }
+  set shutRead(v: boolean) {
+    this.setFlag(F_SHUT_READ, v);
+  }
+
+  /** SEND_SHUTDOWN: shutdown(SHUT_WR), close, or the connection is gone. */
+  get shutWrite(): boolean {
+    return this.flag(F_SHUT_WRITE);
+  }
+  set shutWrite(v: boolean) {
+    this.setFlag(F_SHUT_WRITE, v);
+  }
+
+  /** The peer's FIN arrived (Linux SOCK_DONE): recv() returns EOF before any error. */
+  get finReceived(): boolean {
+    return this.flag(F_FIN_RECEIVED);
+  }
+  set finReceived(v: boolean) {
+    this.setFlag(F_FIN_RECEIVED, v);
+  }
+
+  /** The connection was synchronized once (recv() then returns EOF rather than ENOTCONN). */
+  get wasConnected(): boolean {
+    return this.flag(F_WAS_CONNECTED);
+  }
+  set wasConnected(v: boolean) {
+    this.setFlag(F_WAS_CONNECTED, v);
+  }
+
+  /** The user closed the socket: nobody reads; the layer frees the endpoint when it reaches CLOSED. */
+  get orphan(): boolean {
+    return this.flag(F_ORPHAN);
+  }
+  set orphan(v: boolean) {
+    this.setFlag(F_ORPHAN, v);
+  }
+
+  /** The endpoint reached CLOSED and left the tables for good. */
+  get released(): boolean {
+    return this.flag(F_RELEASED);
+  }
+  set released(v: boolean) {
+    this.setFlag(F_RELEASED, v);
+  }
+
+  /** Passive open: an RST in SYN-RECEIVED returns to LISTEN (RFC 9293 §3.10.7.4). */
+  get passive(): boolean {
+    return this.flag(F_PASSIVE);
+  }
+  set passive(v: boolean) {
+    this.setFlag(F_PASSIVE, v);
+  }
+
+  /** SO_REUSEADDR. */
+  get reuseAddr(): boolean {
+    return this.flag(F_REUSE_ADDR);
+  }
+  set reuseAddr(v: boolean) {
+    this.setFlag(F_REUSE_ADDR, v);
+  }
+
+  /** SO_REUSEPORT. */
+  get reusePort(): boolean {
+    return this.flag(F_REUSE_PORT);
+  }
+  set reusePort(v: boolean) {
+    this.setFlag(F_REUSE_PORT, v);
+  }
+
+  /** TCP_NODELAY: no Nagle. */
+  get nodelay(): boolean {
+    return this.flag(F_NODELAY);
+  }
+  set nodelay(v: boolean) {
+    this.setFlag(F_NODELAY, v);
+  }
+
+  /** TCP_CORK: only full segments until uncorked. */
+  get cork(): boolean {
+    return this.flag(F_CORK);
+  }
+  set cork(v: boolean) {
+    this.setFlag(F_CORK, v);
+  }
+
+  /** SO_KEEPALIVE. */
+  get keepalive(): boolean {
+    return this.flag(F_KEEPALIVE);
+  }
+  set keepalive(v: boolean) {
+    this.setFlag(F_KEEPALIVE, v);
+  }
+
+  /** Our SYN offered timestamps. */
+  get tsOffered(): boolean {
+    return this.flag(F_TS_OFFERED);
+  }
+  set tsOffered(v: boolean) {
+    this.setFlag(F_TS_OFFERED, v);
+  }
+
+  /** Both SYNs carried a window scale option (RFC 7323 §2.2): rcvWscale and sndWscale apply. */
+  get wsOk(): boolean {
+    return this.flag(F_WS_OK);
+  }
+  set wsOk(v: boolean) {
+    this.setFlag(F_WS_OK, v);
+  }
+
+  /** Both SYNs carried timestamps (RFC 7323 §3.2): every segment carries TSopt. */
+  get tsOk(): boolean {
+    return this.flag(F_TS_OK);
+  }
+  set tsOk(v: boolean) {
+    this.setFlag(F_TS_OK, v);
+  }
+
+  /** Our SYN offered SACK-permitted. */
+  get sackOffered(): boolean {
+    return this.flag(F_SACK_OFFERED);
+  }
+  set sackOffered(v: boolean) {
+    this.setFlag(F_SACK_OFFERED, v);
+  }
+
+  /** Both SYNs carried SACK-permitted (RFC 2018 §2): ACKs carry blocks, the sender keeps a scoreboard. */
+  get sackOk(): boolean {
+    return this.flag(F_SACK_OK);
+  }
+  set sackOk(v: boolean) {
+    this.setFlag(F_SACK_OK, v);
+  }
+
+  /** A D-SACK block [dsackStart, dsackEnd) waits for the next ACK (RFC 2883 §4). */
+  get dsackPending(): boolean {
+    return this.flag(F_DSACK_PENDING);
+  }
+  set dsackPending(v: boolean) {
+    this.setFlag(F_DSACK_PENDING, v);
+  }
+
+  /** An ACK must go out with the next transmission, now. */
+  get ackNow(): boolean {
+    return this.flag(F_ACK_NOW);
+  }
+  set ackNow(v: boolean) {
+    this.setFlag(F_ACK_NOW, v);
   }
 
   get stateName(): string {
