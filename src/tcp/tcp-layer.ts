@@ -41,6 +41,13 @@ const IP_TCP_HEADERS = 40;
 /** Loopback has no device MTU here; Linux's lo has 65536, so its MSS is 65495. */
 const LOOPBACK_MTU = 65535;
 const ALL_EVENTS = 0xffffffff;
+/** Destinations whose last route TcpLayer.routeFor remembers (cleared when full: sharing is an economy, not a must). */
+const SHARED_ROUTES_MAX = 4096;
+
+/** Two route lookups that came out the same (RouteResult's fields). */
+function sameRoute(a: RouteResult, b: RouteResult): boolean {
+  return a.iface === b.iface && a.nextHop === b.nextHop && a.src === b.src && a.broadcast === b.broadcast && a.offload === b.offload && a.mtu === b.mtu;
+}
 
 /** Mixes a 4-tuple into a 32-bit bucket key, an int32 (a small integer; collisions chain through hashNext). */
 function connKey(la: number, lp: number, ra: number, rp: number): number {
@@ -74,6 +81,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** bhash: endpoints holding each local port (bound, listening, connected, TIME-WAIT). */
   private readonly bound = new Map<number, TcpEndpoint[]>();
   private readonly listeners = new Map<number, TcpEndpoint[]>();
+  /** The last route looked up per destination, which connections getting the same one share. */
+  private readonly sharedRoutes = new Map<number, RouteResult>();
   private challengeSecond = -1;
   private challengeCount = 0;
   // ---- buffer auto-tuning (helper "autotune"; logic in autotune.ts) ----
@@ -111,6 +120,21 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       for (; ep; ep = ep.hashNext!) seen.add(ep);
     }
     return [...seen];
+  }
+
+  /**
+   * The route to `dst` for a connection to keep. A route lookup is an immutable snapshot, so
+   * one equal to the last for `dst` gives that same object: connections to one peer share it
+   * instead of holding a copy each.
+   */
+  routeFor(dst: number): RouteResult | null {
+    const r = this.ip.routeTo(dst);
+    if (r === null) return null;
+    const last = this.sharedRoutes.get(dst);
+    if (last !== undefined && sameRoute(last, r)) return last;
+    if (this.sharedRoutes.size >= SHARED_ROUTES_MAX) this.sharedRoutes.clear();
+    this.sharedRoutes.set(dst, r);
+    return r;
   }
 
   // ---- tables ----------------------------------------------------------------
@@ -270,7 +294,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   connect(ep: TcpEndpoint, addr: number, port: number): void {
     if (addr === 0) addr = ep.boundAddr && this.ip.isLocalAddress(ep.localAddr) ? ep.localAddr : 0x7f000001;
     if (port === 0) throw new EndpointError('ECONNREFUSED', 'port 0');
-    const route = this.ip.routeTo(addr);
+    const route = this.routeFor(addr);
     // Linux tcp_v4_connect: no route, or a broadcast / multicast destination, is ENETUNREACH.
     if (!route || route.broadcast || isLimitedBroadcast(addr) || isMulticastIPv4(addr)) throw new EndpointError('ENETUNREACH');
     const src = ep.boundAddr ? ep.localAddr : route.src;
@@ -487,7 +511,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       c.extListenDrops++;
       return;
     }
-    const route = this.ip.routeTo(src);
+    const route = this.routeFor(src);
     if (!route) return;
     const ch = this.create();
     ch.reuseAddr = l.reuseAddr;

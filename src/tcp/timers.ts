@@ -87,7 +87,7 @@ export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
   ep.dupAcks = 0;
   if (ep.sackOk) sackOnTimeout(t, ep);
   // R1 (RFC 1122 §4.2.3.5): after retries1 the route may be stale; look it up again.
-  if (ep.retransmits === cfg.retries1) ep.route = t.ip.routeTo(ep.remoteAddr) ?? ep.route;
+  if (ep.retransmits === cfg.retries1) ep.route = t.routeFor(ep.remoteAddr) ?? ep.route;
   ep.rtt.backoff();
   retransmitHead(t, ep, true);
   clampToUserTimeout(t, ep);
