@@ -72,6 +72,15 @@ const F_SACK_OK = 1 << 23;
 const F_DSACK_PENDING = 1 << 24;
 const F_ACK_NOW = 1 << 25;
 
+/** What listen() gives an endpoint: the backlog and the two queues of children. */
+export class ListenQueues {
+  /** Children in SYN-RECEIVED (the SYN queue). */
+  readonly synQueue: TcpEndpoint[] = [];
+  /** Established children waiting for accept(). */
+  readonly acceptQueue: TcpEndpoint[] = [];
+  constructor(public backlog: number) {}
+}
+
 /**
  * One TCP connection's control block (RFC 9293 §3.3.1): addresses, the send and receive
  * sequence spaces, buffers, timers and options. Protocol logic lives in the modules around
@@ -138,11 +147,8 @@ export class TcpEndpoint {
   softError: ErrnoCode | null = null;
 
   // ---- listening ----
-  backlog = 0;
-  /** Children in SYN-RECEIVED (the SYN queue). */
-  synQueue: TcpEndpoint[] = [];
-  /** Established children waiting for accept(). */
-  acceptQueue: TcpEndpoint[] = [];
+  /** A listener's backlog and queues, created by listen() (a connection has none). */
+  listenQueues: ListenQueues | null = null;
   /** The listener a passive child belongs to until accept() takes it. */
   parent: TcpEndpoint | null = null;
 
@@ -640,7 +646,7 @@ export class TcpEndpoint {
    */
   readiness(): number {
     if (this.state === TcpState.LISTEN) {
-      let ev = this.acceptQueue.length > 0 ? POLLIN : 0;
+      let ev = this.listenQueues!.acceptQueue.length > 0 ? POLLIN : 0;
       if (this.pendingError) ev |= POLLERR;
       return ev;
     }

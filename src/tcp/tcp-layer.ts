@@ -27,7 +27,7 @@ import type { Rng } from '../time/rng.js';
 import { armRto, output, sendAbortRst, sendAck, sendSyn } from './output.js';
 import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
-import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint, type EndpointOwner } from './tcp-endpoint.js';
+import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, ListenQueues, TcpEndpoint, type EndpointOwner } from './tcp-endpoint.js';
 import { TIMER_DELACK, TIMER_RTX } from './tcp-timer.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
@@ -252,7 +252,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     const max = this.config.somaxconn;
     const b = backlog < 0 || backlog > max ? max : Math.floor(backlog);
     if (ep.state === TcpState.LISTEN) {
-      ep.backlog = b;
+      ep.listenQueues!.backlog = b;
       return;
     }
     if (ep.state !== TcpState.CLOSED || ep.wasConnected) throw new EndpointError('EINVAL', 'socket is connected');
@@ -263,7 +263,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     } else if (this.conflicts(ep, ep.localAddr, ep.localPort, true)) {
       throw new EndpointError('EADDRINUSE');
     }
-    ep.backlog = b;
+    ep.listenQueues = new ListenQueues(b);
     ep.shutRead = false;
     ep.shutWrite = false;
     this.setState(ep, TcpState.LISTEN);
@@ -344,7 +344,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
 
   /** accept(2): the oldest established child, or null when the queue is empty. */
   accept(l: TcpEndpoint): TcpEndpoint | null {
-    const c = l.acceptQueue.shift() ?? null;
+    const c = l.listenQueues?.acceptQueue.shift() ?? null;
     if (c) c.parent = null;
     return c;
   }
@@ -384,7 +384,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** A listener stops (close or shutdown): established children get an RST, half-open ones vanish (Linux inet_csk_listen_stop). */
   stopListening(l: TcpEndpoint): void {
     this.removeListener(l);
-    for (const c of l.acceptQueue) {
+    const q = l.listenQueues!;
+    for (const c of q.acceptQueue) {
       c.orphan = true;
       c.parent = null;
       if (c.state !== TcpState.CLOSED) {
@@ -392,13 +393,13 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
         this.done(c);
       }
     }
-    l.acceptQueue.length = 0;
-    for (const c of l.synQueue) {
+    q.acceptQueue.length = 0;
+    for (const c of q.synQueue) {
       c.parent = null;
       c.orphan = true;
       this.done(c);
     }
-    l.synQueue.length = 0;
+    q.synQueue.length = 0;
     this.setState(l, TcpState.CLOSED);
     l.wait.notify(ALL_EVENTS);
   }
@@ -506,8 +507,9 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     // A SYN with FIN is never legitimate: Linux discards it in LISTEN.
     if (!(f & TCP_SYN) || f & TCP_FIN) return;
     const c = this.counters;
-    if (l.acceptQueue.length > l.backlog || l.synQueue.length >= Math.max(l.backlog, 1)) {
-      if (l.acceptQueue.length > l.backlog) c.extListenOverflows++;
+    const q = l.listenQueues!;
+    if (q.acceptQueue.length > q.backlog || q.synQueue.length >= Math.max(q.backlog, 1)) {
+      if (q.acceptQueue.length > q.backlog) c.extListenOverflows++;
       c.extListenDrops++;
       return;
     }
@@ -556,7 +558,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     ch.lastRecvAt = now;
     this.bindPort(ch, l.localPort);
     this.hashConn(ch);
-    l.synQueue.push(ch);
+    q.synQueue.push(ch);
     this.setState(ch, TcpState.SYN_RECEIVED);
     ch.rttStart = now;
     sendSyn(this, ch);
@@ -636,8 +638,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
 
   /** A passive child cannot complete: its listener's accept queue is full (counted as Linux does). */
   acceptQueueFull(ep: TcpEndpoint): boolean {
-    const l = ep.parent;
-    if (!ep.passive || !l || l.acceptQueue.length <= l.backlog) return false;
+    const q = ep.parent?.listenQueues;
+    if (!ep.passive || !q || q.acceptQueue.length <= q.backlog) return false;
     this.counters.extListenOverflows++;
     this.counters.extListenDrops++;
     return true;
@@ -647,9 +649,10 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   establish(ep: TcpEndpoint): void {
     const l = ep.parent;
     if (ep.passive && l) {
-      const i = l.synQueue.indexOf(ep);
-      if (i >= 0) l.synQueue.splice(i, 1);
-      l.acceptQueue.push(ep);
+      const q = l.listenQueues!;
+      const i = q.synQueue.indexOf(ep);
+      if (i >= 0) q.synQueue.splice(i, 1);
+      q.acceptQueue.push(ep);
       this.counters.passiveOpens++;
     }
     // No congestion control yet: it comes with the first data (ccOf), so an idle connection holds none.
@@ -704,9 +707,10 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     // An established child reset before accept() stays queued: accept() hands it out, closed.
     let awaitingAccept = false;
     if (l) {
-      const i = l.synQueue.indexOf(ep);
-      if (i >= 0) l.synQueue.splice(i, 1);
-      awaitingAccept = l.acceptQueue.includes(ep);
+      const q = l.listenQueues!;
+      const i = q.synQueue.indexOf(ep);
+      if (i >= 0) q.synQueue.splice(i, 1);
+      awaitingAccept = q.acceptQueue.includes(ep);
       if (!awaitingAccept) ep.parent = null;
     }
     this.setState(ep, TcpState.CLOSED);
