@@ -4,7 +4,7 @@ import { TcpTimer, TIMER_DELACK, TIMER_RTX, TIMER_SLOW } from './tcp-timer.js';
 import { WaitQueue, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import type { ErrnoCode } from '../stack/errno.js';
 import type { RouteResult } from '../stack/ip-host.js';
-import { RttEstimator } from './rtt.js';
+import { RttEstimator, type RttBounds } from './rtt.js';
 import type { CongestionControl } from './congestion/congestion-control.js';
 import type { BufTuneState } from './autotune.js';
 import { TcpState, stateName } from './state.js';
@@ -31,6 +31,8 @@ export const SLOW_TIME_WAIT = 3;
 /** What an endpoint needs from the TCP that owns it (the host's TcpLayer). */
 export interface EndpointOwner {
   readonly config: TcpConfig;
+  /** The RTT estimator's parameters from the config (one object shared by the endpoints). */
+  rttBounds(): RttBounds;
   /** One of `ep`'s timers fired: TIMER_RTX, TIMER_DELACK or TIMER_SLOW (tcp-timer.ts). */
   timerFired(ep: TcpEndpoint, which: number): void;
 }
@@ -259,7 +261,7 @@ export class TcpEndpoint {
     this.keepIntvlS = cfg.keepIntvlS;
     this.keepCnt = cfg.keepCnt;
     this.ccName = cfg.congestionControl;
-    this.rtt = new RttEstimator({ initialRtoMs: cfg.rtoInitialMs, minRtoMs: cfg.rtoMinMs, maxRtoMs: cfg.rtoMaxMs, slopMs: cfg.rtoSlopMs });
+    this.rtt = new RttEstimator(owner.rttBounds());
   }
 
   /** The retransmission timer (RTO, persist, RACK, TLP; what rtxMode says), created on first use. */

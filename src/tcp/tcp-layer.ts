@@ -31,6 +31,7 @@ import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, L
 import { TIMER_DELACK, TIMER_RTX } from './tcp-timer.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
+import { RttBounds, type RttConfig } from './rtt.js';
 import { autotuneUncharge } from './autotune.js';
 
 const IP_PROTO_TCP = 6;
@@ -83,6 +84,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   private readonly listeners = new Map<number, TcpEndpoint[]>();
   /** The last route looked up per destination, which connections getting the same one share. */
   private readonly sharedRoutes = new Map<number, RouteResult>();
+  private sharedRttBounds: RttBounds | null = null;
   private challengeSecond = -1;
   private challengeCount = 0;
   // ---- buffer auto-tuning (helper "autotune"; logic in autotune.ts) ----
@@ -103,6 +105,14 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** A fresh endpoint (socket(2)); it joins the tables at bind, listen or connect. */
   create(): TcpEndpoint {
     return new TcpEndpoint(this);
+  }
+
+  /** EndpointOwner: the RTO settings of the config, one object while they stay the same. */
+  rttBounds(): RttBounds {
+    const c = this.config;
+    const s: RttConfig = { initialRtoMs: c.rtoInitialMs, minRtoMs: c.rtoMinMs, maxRtoMs: c.rtoMaxMs, slopMs: c.rtoSlopMs };
+    if (this.sharedRttBounds === null || !this.sharedRttBounds.sameSettings(s)) this.sharedRttBounds = new RttBounds(s);
+    return this.sharedRttBounds;
   }
 
   /** EndpointOwner: one of an endpoint's timers fired. */
