@@ -6,34 +6,98 @@ import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
 /** The protocol object behind a descriptor. */
 export type Endpoint = { kind: 'udp'; ep: UdpEndpoint } | { kind: 'raw'; ep: RawEndpoint } | { kind: 'tcp'; ep: TcpEndpoint };
 
+/** SO_LINGER's value (struct linger). Immutable: setting the option replaces it. */
+export type Linger = Readonly<{ l_onoff: number; l_linger: number }>;
+
+/** SO_LINGER off, the default every socket shares. */
+export const LINGER_OFF: Linger = Object.freeze({ l_onoff: 0, l_linger: 0 });
+
+/** Bits of OpenSocket.flags, one per boolean. */
+const F_NONBLOCKING = 1 << 0;
+const F_CLOEXEC = 1 << 1;
+const F_KEEPALIVE = 1 << 2;
+const F_CLOSED = 1 << 3;
+const F_CONNECTING = 1 << 4;
+
 /**
  * An open socket (the "open file description"): the endpoint plus the per-socket
  * settings that live above the protocol (blocking mode, timeouts, stored options).
  */
 export class OpenSocket {
-  nonblocking = false;
-  cloexec = false;
+  /** The endpoint's kind and object, held here rather than in an Endpoint object of their own (see `endpoint`). */
+  readonly kind: Endpoint['kind'];
+  readonly ep: Endpoint['ep'];
+  /** The booleans below, one bit each: one field instead of five. */
+  private flags = 0;
   /** SO_RCVTIMEO / SO_SNDTIMEO in ms; 0 = block forever, negative = never wait. */
   rcvTimeoMs = 0;
   sndTimeoMs = 0;
-  keepalive = false;
-  linger = { l_onoff: 0, l_linger: 0 };
-  closed = false;
-  /** A stream connect() is under way or finished unseen (Linux SS_CONNECTING): the next connect() reports it. */
-  connecting = false;
+  linger: Linger = LINGER_OFF;
 
   constructor(
     readonly domain: number,
     readonly type: number,
     readonly protocol: number,
-    readonly endpoint: Endpoint,
-  ) {}
+    endpoint: Endpoint,
+  ) {
+    this.kind = endpoint.kind;
+    this.ep = endpoint.ep;
+  }
+
+  /** The endpoint as the tagged union: the socket itself, whose `kind` and `ep` are that pair. */
+  get endpoint(): Endpoint {
+    return this as unknown as Endpoint;
+  }
+
+  /** O_NONBLOCK. */
+  get nonblocking(): boolean {
+    return (this.flags & F_NONBLOCKING) !== 0;
+  }
+  set nonblocking(v: boolean) {
+    this.setFlag(F_NONBLOCKING, v);
+  }
+
+  /** FD_CLOEXEC. */
+  get cloexec(): boolean {
+    return (this.flags & F_CLOEXEC) !== 0;
+  }
+  set cloexec(v: boolean) {
+    this.setFlag(F_CLOEXEC, v);
+  }
+
+  /** SO_KEEPALIVE as set on the socket. */
+  get keepalive(): boolean {
+    return (this.flags & F_KEEPALIVE) !== 0;
+  }
+  set keepalive(v: boolean) {
+    this.setFlag(F_KEEPALIVE, v);
+  }
+
+  /** close() was called: blocked calls on the socket fail with EBADF. */
+  get closed(): boolean {
+    return (this.flags & F_CLOSED) !== 0;
+  }
+  set closed(v: boolean) {
+    this.setFlag(F_CLOSED, v);
+  }
+
+  /** A stream connect() is under way or finished unseen (Linux SS_CONNECTING): the next connect() reports it. */
+  get connecting(): boolean {
+    return (this.flags & F_CONNECTING) !== 0;
+  }
+  set connecting(v: boolean) {
+    this.setFlag(F_CONNECTING, v);
+  }
 
   get wait(): WaitQueue {
-    return this.endpoint.ep.wait;
+    return this.ep.wait;
   }
 
   readiness(): number {
-    return this.endpoint.ep.readiness();
+    return this.ep.readiness();
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 }

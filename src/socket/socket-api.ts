@@ -231,7 +231,7 @@ export class SocketApi {
     ns.nonblocking = (flags & C.SOCK_NONBLOCK) !== 0;
     ns.cloexec = (flags & C.SOCK_CLOEXEC) !== 0;
     ns.keepalive = s.keepalive;
-    ns.linger = { ...s.linger };
+    ns.linger = s.linger; // immutable: shared
     let nfd: number;
     try {
       nfd = this.allocFd(ns, sys);
