@@ -357,7 +357,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     sackDetectLoss(t, ep, ccAction, sample);
   }
   // A reduction that turns out spurious is undone (RFC 3522, RFC 2883 §5, RFC 9438 §4.9).
-  if (ep.undoKind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
+  if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
   if (advanced || reo > 0 || ep.rtxMode === RTX_RACK) rearmRtx(t, ep, reo);
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
     updateWindow(ep, wnd, seg.seq, ack);

@@ -11,6 +11,7 @@ import { TcpState, stateName } from './state.js';
 import type { SackScoreboard } from './sack-scoreboard.js';
 import type { RackState } from './rack.js';
 import type { MtuProbeState } from './pmtu.js';
+import type { UndoEpisode } from './undo.js';
 import type { TcpConfig } from './config.js';
 
 /** What the retransmission timer is timing (Linux's icsk_pending). */
@@ -74,6 +75,46 @@ const F_SACK_OK = 1 << 23;
 const F_DSACK_PENDING = 1 << 24;
 const F_ACK_NOW = 1 << 25;
 
+/**
+ * Urgent data (RFC 9293 §3.8.5, with Linux's BSD interpretation: the pointer is one past the
+ * byte), which few connections ever see: kept apart from the endpoint until they do.
+ */
+export class UrgentData {
+  /** Send urgent pointer: one past the last urgent byte; valid while the endpoint's urgSend. */
+  sndUp = 0;
+  /** The receiver's state: URG_NONE, URG_PENDING, URG_VALID or URG_READ. */
+  state = URG_NONE;
+  /** Sequence number of the urgent byte received. */
+  seq = 0;
+  /** The urgent byte, once it arrived (URG_VALID). */
+  byte = 0;
+}
+
+/**
+ * The valued options a user set on a connection (setsockopt), kept apart from the endpoint
+ * until the first is set: most connections run on the defaults. An accepted connection gets a
+ * copy of its listener's.
+ */
+export class UserOptions {
+  /** TCP_KEEPIDLE, TCP_KEEPINTVL (s) and TCP_KEEPCNT; 0 = not set (the host's config applies). */
+  keepIdleS = 0;
+  keepIntvlS = 0;
+  keepCnt = 0;
+  /** TCP_USER_TIMEOUT in ms (0 = the retries2 rule). */
+  userTimeoutMs = 0;
+  /** TCP_MAXSEG set before connecting (0 = from the route). */
+  userMss = 0;
+  /** IP_TTL (-1 = the host's default) and IP_TOS. */
+  ttl = -1;
+  tos = 0;
+  /** SO_RCVBUF / SO_SNDBUF set by the user (Linux sk_userlocks bits): that direction is not auto-tuned. */
+  bufLocks = 0;
+
+  copy(): UserOptions {
+    return Object.assign(new UserOptions(), this);
+  }
+}
+
 /** What listen() gives an endpoint: the backlog and the two queues of children. */
 export class ListenQueues {
   /** Children in SYN-RECEIVED (the SYN queue). */
@@ -117,8 +158,6 @@ export class TcpEndpoint {
   private _sndWl2 = 0;
   /** Largest window the peer has offered (RFC 9293 §3.8.6.2.1, RFC 5961 §5 MAX.SND.WND). */
   maxSndWnd = 0;
-  /** Send urgent pointer: one past the last urgent byte (BSD semantics, as Linux); valid while urgSend. */
-  sndUp = 0;
   private _sndBufSeq = 0;
   /** Send MSS (RFC 9293 §3.7.1): the peer's MSS option, or 536, within our route's MTU. */
   sndMss = 536;
@@ -131,10 +170,8 @@ export class TcpEndpoint {
   private _rcvAdv = 0;
   /** A FIN arrived ahead of a hole: its sequence number, processed when RCV.NXT reaches it. */
   finPendingSeq = -1;
-  /** Urgent data (RFC 9293 §3.8.5; Linux's BSD interpretation: the pointer is one past the byte). */
-  urgState = URG_NONE;
-  urgSeq = 0;
-  urgByte = 0;
+  /** Urgent data sent or received (sndUp, urgState, urgSeq, urgByte below); created at the first. */
+  urgent: UrgentData | null = null;
 
   // ---- buffers ----
   sendBuf: RingBuffer;
@@ -155,15 +192,8 @@ export class TcpEndpoint {
   parent: TcpEndpoint | null = null;
 
   // ---- options (the on/off ones are flags) ----
-  keepIdleS: number;
-  keepIntvlS: number;
-  keepCnt: number;
-  /** TCP_USER_TIMEOUT in ms (0 = the retries2 rule). */
-  userTimeoutMs = 0;
-  /** TCP_MAXSEG set by the user before connecting (0 = from the route). */
-  userMss = 0;
-  ttl = -1;
-  tos = 0;
+  /** Valued options the user set (keepIdleS, ttl, bufLocks… below); null while all are the defaults. */
+  userOpts: UserOptions | null = null;
 
   // ---- timers and their counters ----
   /**
@@ -221,17 +251,8 @@ export class TcpEndpoint {
   dsackEnd = 0;
   /** RACK-TLP state (RFC 8985), created when a SACK connection first sends data with RACK on. */
   rack: RackState | null = null;
-  /**
-   * Undo of a spurious reduction (src/tcp/undo.ts): UNDO_NONE, or the episode's kind (a
-   * recovery or a timeout), begun at undoMarker (SND.UNA); undoRetrans counts its
-   * retransmissions not yet shown needless by a D-SACK, undoSent all of them, undoTsval is the
-   * TSval of the first (-1: none yet, or no timestamps).
-   */
-  undoKind = 0;
-  undoMarker = 0;
-  undoRetrans = 0;
-  undoSent = 0;
-  undoTsval = -1;
+  /** The last reduction, which may turn out spurious and be undone (undo.ts); created at the first. */
+  undo: UndoEpisode | null = null;
 
   // ---- delayed ACK ----
   /** Bytes received since the last ACK we sent. */
@@ -240,14 +261,15 @@ export class TcpEndpoint {
   rcvMss = 536;
 
   // ---- path MTU (helper "pmtu" owns this block) ----
-  /** The path MTU the send MSS follows (RFC 1191), bytes; 0 = not yet known (the route's MTU). */
-  pmtu = 0;
-  /** MSS ceiling and RFC 4821 search state (logic in pmtu.ts), allocated at the first path MTU event. */
+  /** The path MTU, MSS ceiling and RFC 4821 search state (logic in pmtu.ts), allocated at the first path MTU event. */
   mtup: MtuProbeState | null = null;
 
-  // ---- buffer auto-tuning (helper "autotune" owns this block; logic in autotune.ts) ----
-  /** SO_RCVBUF / SO_SNDBUF set by the user (Linux sk_userlocks): that direction is not auto-tuned. */
-  bufLocks = 0;
+  /** The path MTU the send MSS follows (RFC 1191), bytes; 0 = not yet known (the route's MTU). */
+  get pmtu(): number {
+    return this.mtup === null ? 0 : this.mtup.pmtu;
+  }
+
+  // ---- buffer auto-tuning (helper "autotune" owns this block; logic in autotune.ts; bufLocks is a user option) ----
   /** Receiver RTT, DRS and memory-charge state, allocated when data first flows (idle costs nothing). */
   tune: BufTuneState | null = null;
 
@@ -257,9 +279,6 @@ export class TcpEndpoint {
     const cfg = owner.config;
     this.sendBuf = new RingBuffer(cfg.sndBuf);
     this.recvBuf = new RingBuffer(cfg.rcvBuf);
-    this.keepIdleS = cfg.keepIdleS;
-    this.keepIntvlS = cfg.keepIntvlS;
-    this.keepCnt = cfg.keepCnt;
     this.ccName = cfg.congestionControl;
     this.rtt = new RttEstimator(owner.rttBounds());
   }
@@ -383,6 +402,113 @@ export class TcpEndpoint {
   }
   set lastAckSent(v: number) {
     this._lastAckSent = v | 0;
+  }
+
+  // ---- valued options (in `userOpts`, made by the first set) ----
+
+  private opts(): UserOptions {
+    return (this.userOpts ??= new UserOptions());
+  }
+
+  /** TCP_KEEPIDLE in seconds; unset, the host's config now (as Linux reads its sysctl, keepalive_time_when). */
+  get keepIdleS(): number {
+    const o = this.userOpts;
+    return o !== null && o.keepIdleS > 0 ? o.keepIdleS : this.owner.config.keepIdleS;
+  }
+  set keepIdleS(v: number) {
+    this.opts().keepIdleS = v;
+  }
+
+  /** TCP_KEEPINTVL in seconds; unset, the host's config now. */
+  get keepIntvlS(): number {
+    const o = this.userOpts;
+    return o !== null && o.keepIntvlS > 0 ? o.keepIntvlS : this.owner.config.keepIntvlS;
+  }
+  set keepIntvlS(v: number) {
+    this.opts().keepIntvlS = v;
+  }
+
+  /** TCP_KEEPCNT; unset, the host's config now. */
+  get keepCnt(): number {
+    const o = this.userOpts;
+    return o !== null && o.keepCnt > 0 ? o.keepCnt : this.owner.config.keepCnt;
+  }
+  set keepCnt(v: number) {
+    this.opts().keepCnt = v;
+  }
+
+  /** TCP_USER_TIMEOUT in ms (0 = the retries2 rule). */
+  get userTimeoutMs(): number {
+    return this.userOpts === null ? 0 : this.userOpts.userTimeoutMs;
+  }
+  set userTimeoutMs(v: number) {
+    this.opts().userTimeoutMs = v;
+  }
+
+  /** TCP_MAXSEG set by the user before connecting (0 = from the route). */
+  get userMss(): number {
+    return this.userOpts === null ? 0 : this.userOpts.userMss;
+  }
+  set userMss(v: number) {
+    this.opts().userMss = v;
+  }
+
+  /** IP_TTL (-1 = the host's default). */
+  get ttl(): number {
+    return this.userOpts === null ? -1 : this.userOpts.ttl;
+  }
+  set ttl(v: number) {
+    this.opts().ttl = v;
+  }
+
+  /** IP_TOS. */
+  get tos(): number {
+    return this.userOpts === null ? 0 : this.userOpts.tos;
+  }
+  set tos(v: number) {
+    this.opts().tos = v;
+  }
+
+  /** SO_RCVBUF / SO_SNDBUF set by the user (Linux sk_userlocks): that direction is not auto-tuned. */
+  get bufLocks(): number {
+    return this.userOpts === null ? 0 : this.userOpts.bufLocks;
+  }
+  set bufLocks(v: number) {
+    this.opts().bufLocks = v;
+  }
+
+  // ---- urgent data (in `urgent`, made by the first write) ----
+
+  /** Send urgent pointer: one past the last urgent byte (BSD semantics, as Linux); valid while urgSend. */
+  get sndUp(): number {
+    return this.urgent === null ? 0 : this.urgent.sndUp;
+  }
+  set sndUp(v: number) {
+    (this.urgent ??= new UrgentData()).sndUp = v;
+  }
+
+  /** The receiver's urgent-data state (URG_NONE, URG_PENDING, URG_VALID, URG_READ). */
+  get urgState(): number {
+    return this.urgent === null ? URG_NONE : this.urgent.state;
+  }
+  set urgState(v: number) {
+    (this.urgent ??= new UrgentData()).state = v;
+  }
+
+  /** Sequence number of the urgent byte announced. */
+  get urgSeq(): number {
+    return this.urgent === null ? 0 : this.urgent.seq;
+  }
+  set urgSeq(v: number) {
+    (this.urgent ??= new UrgentData()).seq = v;
+  }
+
+  /** The urgent byte received. */
+  get urgByte(): number {
+    return this.urgent === null ? 0 : this.urgent.byte;
+  }
+  set urgByte(v: number) {
+    (this.urgent ??= new UrgentData()).byte = v;
   }
 
   // ---- booleans: one bit each of `flags` (F_*) ----

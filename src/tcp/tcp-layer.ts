@@ -531,18 +531,13 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     ch.nodelay = l.nodelay;
     ch.cork = l.cork;
     ch.keepalive = l.keepalive;
-    ch.keepIdleS = l.keepIdleS;
-    ch.keepIntvlS = l.keepIntvlS;
-    ch.keepCnt = l.keepCnt;
-    ch.userTimeoutMs = l.userTimeoutMs;
-    ch.userMss = l.userMss;
     ch.ccName = l.ccName;
     ch.oobInline = l.oobInline;
-    ch.ttl = l.ttl;
-    ch.tos = l.tos;
+    // Keepalive times, user timeout, MSS, TTL, TOS and the SO_RCVBUF / SO_SNDBUF locks (autotune;
+    // Linux sk_userlocks) are inherited.
+    ch.userOpts = l.userOpts === null ? null : l.userOpts.copy();
     ch.sendBuf.resize(l.sendBuf.capacity);
     ch.recvBuf.resize(l.recvBuf.capacity);
-    ch.bufLocks = l.bufLocks; // autotune: SO_RCVBUF / SO_SNDBUF locks are inherited (Linux sk_userlocks)
     ch.localAddr = dst;
     ch.remoteAddr = src;
     ch.remotePort = seg.srcPort;
