@@ -19,23 +19,28 @@ export interface Waiter {
  * `notify(events)` whenever their readiness may have changed; waiters re-check.
  */
 export class WaitQueue {
-  private waiters: Waiter[] = [];
+  /** Null while nobody waits (most endpoints, most of the time: no array kept for them). */
+  private waiters: Waiter[] | null = null;
 
   add(w: Waiter): void {
-    this.waiters.push(w);
+    if (this.waiters === null) this.waiters = [w];
+    else this.waiters.push(w);
   }
 
   remove(w: Waiter): void {
-    const i = this.waiters.indexOf(w);
-    if (i >= 0) this.waiters.splice(i, 1);
+    const ws = this.waiters;
+    if (ws === null) return;
+    const i = ws.indexOf(w);
+    if (i >= 0) ws.splice(i, 1);
+    if (ws.length === 0) this.waiters = null;
   }
 
   get size(): number {
-    return this.waiters.length;
+    return this.waiters === null ? 0 : this.waiters.length;
   }
 
   notify(events: number): void {
-    if (this.waiters.length === 0) return;
+    if (this.waiters === null) return;
     // Copy: a woken waiter usually removes itself.
     const ws = this.waiters.slice();
     for (const w of ws) if ((w.mask & events) !== 0) w.wake(events);

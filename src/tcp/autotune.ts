@@ -154,7 +154,7 @@ export function autotuneOnWrite(t: TcpLayer, ep: TcpEndpoint): void {
   ep.sendBuf.grow(cap + n);
   st.sndCharged += n;
   // Anyone else waiting to write (poll, another task) sees the new room (Linux sk_write_space).
-  if (ep.writable()) ep.wait.notify(POLLOUT);
+  if (ep.writable()) ep.notify(POLLOUT);
 }
 
 /** recvBuf toward `want` bytes, within rcvBufMax, the window our scale can say and the host budget. */

@@ -329,7 +329,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     ccAction = cc.onAck(s);
     if (recovering && !cc.inRecovery) rackRecoveryEnded(ep);
     if (ccAction === CC_RETRANSMIT && !ep.sackOk) retransmitHead(t, ep, false);
-    if (dataAcked > 0) ep.wait.notify(POLLOUT);
+    if (dataAcked > 0) ep.notify(POLLOUT);
   } else if (ack === ep.sndUna && ep.sndMax !== ep.sndUna && isDupAck(ep, seg, dataLen, wnd, oldWnd, sacked)) {
     ep.dupAcks++;
     // A lost MTU probe is no congestion signal (RFC 4821 §7.6.2): it is resent at the old size.
@@ -460,7 +460,7 @@ function captureUrgent(ep: TcpEndpoint): void {
   if (ep.recvBuf.peek(b, off, 1) === 1) {
     ep.urgByte = b[0]!;
     ep.urgState = URG_VALID;
-    ep.wait.notify(POLLPRI | POLLIN);
+    ep.notify(POLLPRI | POLLIN);
   }
 }
 
@@ -493,7 +493,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
-    if (n > 0) ep.wait.notify(POLLIN);
+    if (n > 0) ep.notify(POLLIN);
     return;
   }
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
@@ -547,7 +547,7 @@ function processFin(t: TcpLayer, ep: TcpEndpoint): void {
       t.enterTimeWait(ep);
       break;
   }
-  ep.wait.notify(POLLIN | POLLRDHUP);
+  ep.notify(POLLIN | POLLRDHUP);
 }
 
 /**

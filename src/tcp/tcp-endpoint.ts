@@ -273,7 +273,8 @@ export class TcpEndpoint {
   /** Receiver RTT, DRS and memory-charge state, allocated when data first flows (idle costs nothing). */
   tune: BufTuneState | null = null;
 
-  readonly wait = new WaitQueue();
+  /** Who waits on the endpoint (blocked calls, poll, epoll): made when the first one waits. */
+  private waitQueue: WaitQueue | null = null;
 
   constructor(readonly owner: EndpointOwner) {
     const cfg = owner.config;
@@ -727,6 +728,16 @@ export class TcpEndpoint {
   }
   set ackNow(v: boolean) {
     this.setFlag(F_ACK_NOW, v);
+  }
+
+  /** The endpoint's wait queue, made on first use. */
+  get wait(): WaitQueue {
+    return (this.waitQueue ??= new WaitQueue());
+  }
+
+  /** Wakes the waiters whose mask meets `events` (WaitQueue.notify); with no queue, nobody waits. */
+  notify(events: number): void {
+    if (this.waitQueue !== null) this.waitQueue.notify(events);
   }
 
   get stateName(): string {

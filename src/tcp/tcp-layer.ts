@@ -411,7 +411,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     }
     q.synQueue.length = 0;
     this.setState(l, TcpState.CLOSED);
-    l.wait.notify(ALL_EVENTS);
+    l.notify(ALL_EVENTS);
   }
 
   /**
@@ -638,7 +638,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       if (old === TcpState.SYN_SENT || old === TcpState.SYN_RECEIVED) c.attemptFails++;
     }
     ep.state = ns;
-    ep.wait.notify(ALL_EVENTS);
+    ep.notify(ALL_EVENTS);
   }
 
   /** A passive child cannot complete: its listener's accept queue is full (counted as Linux does). */
@@ -674,7 +674,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
       this.shutdownWrite(ep);
     }
     if (ep.keepalive) this.armKeepalive(ep);
-    if (ep.passive && l) l.wait.notify(POLLIN);
+    if (ep.passive && l) l.notify(POLLIN);
   }
 
   /** A valid RST arrived (Linux tcp_reset): the error by state, then CLOSED. */
@@ -736,7 +736,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     if (wasTimeWait) this.counters.extTW++;
     if (ep.orphan && !awaitingAccept) this.release(ep);
     else if (!ep.boundPort) this.unbindPort(ep);
-    ep.wait.notify(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+    ep.notify(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
   }
 
   /** Frees an endpoint nobody holds: out of every table, storage returned. */
