@@ -140,8 +140,7 @@ export class TcpEndpoint {
    * accessors after the constructor: one field instead of 26.
    */
   private flags = 0;
-  /** In the connection table (inConnTable): its bucket's key (an int32) and the chain link. */
-  hashKey = 0;
+  /** In the connection table (inConnTable): the next endpoint in its bucket (conn-table.ts). */
   hashNext: TcpEndpoint | null = null;
   route: RouteResult | null = null;
 

@@ -31,6 +31,8 @@ import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, L
 import { TIMER_DELACK, TIMER_RTX } from './tcp-timer.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
+import { ConnTable } from './conn-table.js';
+import { PortTable } from './port-table.js';
 import { RttBounds, type RttConfig } from './rtt.js';
 import { autotuneUncharge } from './autotune.js';
 
@@ -48,14 +50,6 @@ const SHARED_ROUTES_MAX = 4096;
 /** Two route lookups that came out the same (RouteResult's fields). */
 function sameRoute(a: RouteResult, b: RouteResult): boolean {
   return a.iface === b.iface && a.nextHop === b.nextHop && a.src === b.src && a.broadcast === b.broadcast && a.offload === b.offload && a.mtu === b.mtu;
-}
-
-/** Mixes a 4-tuple into a 32-bit bucket key, an int32 (a small integer; collisions chain through hashNext). */
-function connKey(la: number, lp: number, ra: number, rp: number): number {
-  let h = Math.imul(la ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ ra ^ (h >>> 13), 0xc2b2ae35);
-  h = Math.imul(h ^ ((lp << 16) | rp) ^ (h >>> 16), 0x27d4eb2f);
-  return h ^ (h >>> 15);
 }
 
 /**
@@ -77,10 +71,10 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   private readonly isn: IsnGenerator;
   /** Draws each connection's TSval offset (RFC 7323 §5.4: a random clock start, as Linux). */
   private readonly tsRng: Rng;
-  /** ehash: every endpoint with a 4-tuple (SYN-SENT on), chained by hashNext. */
-  private readonly conns = new Map<number, TcpEndpoint>();
+  /** ehash: every endpoint with a 4-tuple (SYN-SENT on). */
+  private readonly conns = new ConnTable();
   /** bhash: endpoints holding each local port (bound, listening, connected, TIME-WAIT). */
-  private readonly bound = new Map<number, TcpEndpoint[]>();
+  private readonly bound = new PortTable();
   private readonly listeners = new Map<number, TcpEndpoint[]>();
   /** The last route looked up per destination, which connections getting the same one share. */
   private readonly sharedRoutes = new Map<number, RouteResult>();
@@ -124,11 +118,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
 
   /** Every endpoint the host holds: bound, listening, half-open, connected, orphaned, TIME-WAIT. */
   endpoints(): TcpEndpoint[] {
-    const seen = new Set<TcpEndpoint>();
-    for (const list of this.bound.values()) for (const ep of list) seen.add(ep);
-    for (let ep of this.conns.values()) {
-      for (; ep; ep = ep.hashNext!) seen.add(ep);
-    }
+    const seen = new Set<TcpEndpoint>(this.bound.values());
+    for (const ep of this.conns.values()) seen.add(ep);
     return [...seen];
   }
 
@@ -150,50 +141,30 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   // ---- tables ----------------------------------------------------------------
 
   lookupConn(la: number, lp: number, ra: number, rp: number): TcpEndpoint | null {
-    let ep = this.conns.get(connKey(la, lp, ra, rp)) ?? null;
-    while (ep && !(ep.localPort === lp && ep.remotePort === rp && ep.localAddr === la && ep.remoteAddr === ra)) ep = ep.hashNext;
-    return ep;
+    return this.conns.lookup(la, lp, ra, rp);
   }
 
   private hashConn(ep: TcpEndpoint): void {
-    const k = connKey(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
-    ep.hashKey = k;
-    ep.hashNext = this.conns.get(k) ?? null;
-    this.conns.set(k, ep);
+    this.conns.insert(ep);
     ep.inConnTable = true;
   }
 
   private unhashConn(ep: TcpEndpoint): void {
     if (!ep.inConnTable) return;
     ep.inConnTable = false;
-    const head = this.conns.get(ep.hashKey);
-    if (head === ep) {
-      if (ep.hashNext) this.conns.set(ep.hashKey, ep.hashNext);
-      else this.conns.delete(ep.hashKey);
-    } else {
-      let p = head ?? null;
-      while (p && p.hashNext !== ep) p = p.hashNext;
-      if (p) p.hashNext = ep.hashNext;
-    }
-    ep.hashNext = null;
+    this.conns.remove(ep);
   }
 
   private bindPort(ep: TcpEndpoint, port: number): void {
     ep.localPort = port;
-    const list = this.bound.get(port);
-    if (list) list.push(ep);
-    else this.bound.set(port, [ep]);
+    this.bound.add(ep, port);
     ep.inBindTable = true;
   }
 
   private unbindPort(ep: TcpEndpoint): void {
     if (!ep.inBindTable) return;
     ep.inBindTable = false;
-    const list = this.bound.get(ep.localPort);
-    if (!list) return;
-    const i = list.indexOf(ep);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.bound.delete(ep.localPort);
+    this.bound.remove(ep, ep.localPort);
   }
 
   private removeListener(ep: TcpEndpoint): void {
@@ -221,21 +192,14 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
    * conflicts unless both set SO_REUSEADDR and it is not listening, or both set SO_REUSEPORT.
    */
   private conflicts(ep: TcpEndpoint, addr: number, port: number, asListener: boolean): boolean {
-    const list = this.bound.get(port);
-    if (!list) return false;
-    for (const o of list) {
-      if (o === ep) continue;
-      if (!(o.localAddr === 0 || addr === 0 || o.localAddr === addr)) continue;
-      if (ep.reusePort && o.reusePort) continue;
+    return this.bound.some(port, (o) => {
+      if (o === ep) return false;
+      if (!(o.localAddr === 0 || addr === 0 || o.localAddr === addr)) return false;
+      if (ep.reusePort && o.reusePort) return false;
       // listen() re-checks only against other listeners: bind() already judged the rest.
-      if (asListener) {
-        if (o.state === TcpState.LISTEN) return true;
-        continue;
-      }
-      if (ep.reuseAddr && o.reuseAddr && o.state !== TcpState.LISTEN) continue;
-      return true;
-    }
-    return false;
+      if (asListener) return o.state === TcpState.LISTEN;
+      return !(ep.reuseAddr && o.reuseAddr && o.state !== TcpState.LISTEN);
+    });
   }
 
   // ---- user calls ------------------------------------------------------------
@@ -347,8 +311,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   }
 
   private portTakenForConnect(p: number, src: number, dst: number, dport: number): boolean {
-    const list = this.bound.get(p);
-    if (list) for (const o of list) if (o.boundPort || o.state === TcpState.LISTEN || o.inConnTable === false) return true;
+    if (this.bound.some(p, (o) => o.boundPort || o.state === TcpState.LISTEN || o.inConnTable === false)) return true;
     return this.lookupConn(src, p, dst, dport) !== null;
   }
 
