@@ -72,8 +72,7 @@ const F_WS_OK = 1 << 20;
 const F_TS_OK = 1 << 21;
 const F_SACK_OFFERED = 1 << 22;
 const F_SACK_OK = 1 << 23;
-const F_DSACK_PENDING = 1 << 24;
-const F_ACK_NOW = 1 << 25;
+const F_ACK_NOW = 1 << 24;
 
 /**
  * Urgent data (RFC 9293 §3.8.5, with Linux's BSD interpretation: the pointer is one past the
@@ -137,7 +136,7 @@ export class TcpEndpoint {
   remotePort = 0;
   /**
    * The booleans (boundAddr, shutRead, tsOk, ackNow…) are bits of this one word, behind
-   * accessors after the constructor: one field instead of 26.
+   * accessors after the constructor: one field instead of 25.
    */
   private flags = 0;
   /** In the connection table (inConnTable): the next endpoint in its bucket (conn-table.ts). */
@@ -198,12 +197,11 @@ export class TcpEndpoint {
   /**
    * The three timers, each created when first armed (through rtx, delack, slow below) and null
    * until then: an idle connection holds none. Read these to test or disarm without creating.
+   * The retransmission and slow timers carry their mode (rtxMode, slowMode below).
    */
   rtxTimer: TcpTimer | null = null;
   delackTimer: TcpTimer | null = null;
   slowTimer: TcpTimer | null = null;
-  rtxMode = RTX_NONE;
-  slowMode = SLOW_NONE;
   /** Consecutive retransmissions of the current head (Linux icsk_retransmits), also SYN / SYN-ACK retries. */
   retransmits = 0;
   totalRetrans = 0;
@@ -245,9 +243,8 @@ export class TcpEndpoint {
   scoreboard: SackScoreboard | null = null;
   /** RFC 6675 HighRxt: one past the highest byte retransmitted in this recovery (or after a timeout). */
   highRxt = 0;
-  /** A duplicate segment to report in the first block of the next ACK (RFC 2883 §4), as [start, end). */
-  dsackStart = 0;
-  dsackEnd = 0;
+  /** A duplicate segment to report in the first block of the next ACK (RFC 2883 §4), or null. */
+  dsack: { start: number; end: number } | null = null;
   /** RACK-TLP state (RFC 8985), created when a SACK connection first sends data with RACK on. */
   rack: RackState | null = null;
   /** The last reduction, which may turn out spurious and be undone (undo.ts); created at the first. */
@@ -296,6 +293,22 @@ export class TcpEndpoint {
   /** The keepalive / FIN-WAIT-2 / TIME-WAIT timer (what slowMode says), created on first use. */
   get slow(): TcpTimer {
     return (this.slowTimer ??= new TcpTimer(this, TIMER_SLOW));
+  }
+
+  /** What the retransmission timer is timing (RTX_*; RTX_NONE without a timer). */
+  get rtxMode(): number {
+    return this.rtxTimer === null ? RTX_NONE : this.rtxTimer.mode;
+  }
+  set rtxMode(v: number) {
+    if (v !== RTX_NONE || this.rtxTimer !== null) this.rtx.mode = v;
+  }
+
+  /** What the slow timer is timing (SLOW_*; SLOW_NONE without a timer). */
+  get slowMode(): number {
+    return this.slowTimer === null ? SLOW_NONE : this.slowTimer.mode;
+  }
+  set slowMode(v: number) {
+    if (v !== SLOW_NONE || this.slowTimer !== null) this.slow.mode = v;
   }
 
   // ---- 32-bit sequence numbers and timestamps: uint32 out, int32 in (see the send sequence space) ----
@@ -713,13 +726,6 @@ export class TcpEndpoint {
     this.setFlag(F_SACK_OK, v);
   }
 
-  /** A D-SACK block [dsackStart, dsackEnd) waits for the next ACK (RFC 2883 §4). */
-  get dsackPending(): boolean {
-    return this.flag(F_DSACK_PENDING);
-  }
-  set dsackPending(v: boolean) {
-    this.setFlag(F_DSACK_PENDING, v);
-  }
 
   /** An ACK must go out with the next transmission, now. */
   get ackNow(): boolean {

@@ -14,6 +14,9 @@ export const TIMER_SLOW = 2;
  * endpoint creates each one when first armed, so an idle connection holds none.
  */
 export class TcpTimer extends TimerBase {
+  /** What it is timing: the endpoint's rtxMode or slowMode (RTX_*, SLOW_*); 0 = nothing. */
+  mode = 0;
+
   constructor(
     readonly ep: TcpEndpoint,
     readonly which: number,
