@@ -2,6 +2,7 @@ import type { UdpEndpoint } from '../udp/udp-endpoint.js';
 import type { RawEndpoint } from '../raw/raw-layer.js';
 import type { WaitQueue } from '../stack/events.js';
 import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
+import { SOCK_DGRAM, SOCK_STREAM } from './constants.js';
 
 /** The protocol object behind a descriptor. */
 export type Endpoint = { kind: 'udp'; ep: UdpEndpoint } | { kind: 'raw'; ep: RawEndpoint } | { kind: 'tcp'; ep: TcpEndpoint };
@@ -11,6 +12,13 @@ export type Linger = Readonly<{ l_onoff: number; l_linger: number }>;
 
 /** SO_LINGER off, the default every socket shares. */
 export const LINGER_OFF: Linger = Object.freeze({ l_onoff: 0, l_linger: 0 });
+
+/** SO_RCVTIMEO, SO_SNDTIMEO and SO_LINGER of a socket that set one (OpenSocket.opts). */
+class SocketTimeouts {
+  rcvTimeoMs = 0;
+  sndTimeoMs = 0;
+  linger: Linger = LINGER_OFF;
+}
 
 /** Bits of OpenSocket.flags, one per boolean. */
 const F_NONBLOCKING = 1 << 0;
@@ -24,15 +32,12 @@ const F_CONNECTING = 1 << 4;
  * settings that live above the protocol (blocking mode, timeouts, stored options).
  */
 export class OpenSocket {
-  /** The endpoint's kind and object, held here rather than in an Endpoint object of their own (see `endpoint`). */
-  readonly kind: Endpoint['kind'];
+  /** The endpoint, held here rather than in an Endpoint object of its own (see `endpoint`). */
   readonly ep: Endpoint['ep'];
   /** The booleans below, one bit each: one field instead of five. */
   private flags = 0;
-  /** SO_RCVTIMEO / SO_SNDTIMEO in ms; 0 = block forever, negative = never wait. */
-  rcvTimeoMs = 0;
-  sndTimeoMs = 0;
-  linger: Linger = LINGER_OFF;
+  /** Timeouts and linger, once one is set (rcvTimeoMs, sndTimeoMs, linger below). */
+  private opts: SocketTimeouts | null = null;
 
   constructor(
     readonly domain: number,
@@ -40,13 +45,41 @@ export class OpenSocket {
     readonly protocol: number,
     endpoint: Endpoint,
   ) {
-    this.kind = endpoint.kind;
     this.ep = endpoint.ep;
+  }
+
+  /** The endpoint's kind, which the socket type decides. */
+  get kind(): Endpoint['kind'] {
+    return this.type === SOCK_STREAM ? 'tcp' : this.type === SOCK_DGRAM ? 'udp' : 'raw';
   }
 
   /** The endpoint as the tagged union: the socket itself, whose `kind` and `ep` are that pair. */
   get endpoint(): Endpoint {
     return this as unknown as Endpoint;
+  }
+
+  /** SO_RCVTIMEO in ms; 0 = block forever, negative = never wait. */
+  get rcvTimeoMs(): number {
+    return this.opts === null ? 0 : this.opts.rcvTimeoMs;
+  }
+  set rcvTimeoMs(v: number) {
+    (this.opts ??= new SocketTimeouts()).rcvTimeoMs = v;
+  }
+
+  /** SO_SNDTIMEO in ms, as rcvTimeoMs. */
+  get sndTimeoMs(): number {
+    return this.opts === null ? 0 : this.opts.sndTimeoMs;
+  }
+  set sndTimeoMs(v: number) {
+    (this.opts ??= new SocketTimeouts()).sndTimeoMs = v;
+  }
+
+  /** SO_LINGER. */
+  get linger(): Linger {
+    return this.opts === null ? LINGER_OFF : this.opts.linger;
+  }
+  set linger(v: Linger) {
+    (this.opts ??= new SocketTimeouts()).linger = v;
   }
 
   /** O_NONBLOCK. */
