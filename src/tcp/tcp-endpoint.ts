@@ -74,6 +74,11 @@ const F_SACK_OFFERED = 1 << 22;
 const F_SACK_OK = 1 << 23;
 const F_ACK_NOW = 1 << 24;
 
+/** TcpEndpoint.wscales: our shift in bits 0-4, the peer's in 5-9, the offered one + 1 in 10-14 (0: none offered). */
+const WS_BITS = 0x1f;
+const WS_SND_SHIFT = 5;
+const WS_OFFERED_SHIFT = 10;
+
 /**
  * Urgent data (RFC 9293 §3.8.5, with Linux's BSD interpretation: the pointer is one past the
  * byte), which few connections ever see: kept apart from the endpoint until they do.
@@ -226,12 +231,11 @@ export class TcpEndpoint {
   dupAcks = 0;
 
   // ---- window scaling and timestamps (RFC 7323) ----
-  /** The shift our SYN offered (-1: no window scale option). */
-  wsOffered = -1;
-  /** Our shift (Rcv.Wind.Shift): the window field we send is the window >> rcvWscale. */
-  rcvWscale = 0;
-  /** The peer's shift (Snd.Wind.Shift): every window it sends after its SYN is << sndWscale. */
-  sndWscale = 0;
+  /**
+   * The window scale shifts (RFC 7323 §2, at most 14): ours, the peer's and the one our SYN
+   * offered, five bits each of one word (WS_*) behind rcvWscale, sndWscale and wsOffered.
+   */
+  private wscales = 0;
   /** TS.Recent (accessor below; int32 inside) and when it was last set (ms; for the 24-day PAWS rule, §5.5). */
   private _tsRecent = 0;
   tsRecentStamp = 0;
@@ -522,6 +526,32 @@ export class TcpEndpoint {
   }
   set urgByte(v: number) {
     (this.urgent ??= new UrgentData()).byte = v;
+  }
+
+  // ---- window scale shifts (in `wscales`) ----
+
+  /** Our shift (Rcv.Wind.Shift): the window field we send is the window >> rcvWscale. */
+  get rcvWscale(): number {
+    return this.wscales & WS_BITS;
+  }
+  set rcvWscale(v: number) {
+    this.wscales = (this.wscales & ~WS_BITS) | (v & WS_BITS);
+  }
+
+  /** The peer's shift (Snd.Wind.Shift): every window it sends after its SYN is << sndWscale. */
+  get sndWscale(): number {
+    return (this.wscales >> WS_SND_SHIFT) & WS_BITS;
+  }
+  set sndWscale(v: number) {
+    this.wscales = (this.wscales & ~(WS_BITS << WS_SND_SHIFT)) | ((v & WS_BITS) << WS_SND_SHIFT);
+  }
+
+  /** The shift our SYN offered (-1: no window scale option). */
+  get wsOffered(): number {
+    return ((this.wscales >> WS_OFFERED_SHIFT) & WS_BITS) - 1;
+  }
+  set wsOffered(v: number) {
+    this.wscales = (this.wscales & ~(WS_BITS << WS_OFFERED_SHIFT)) | (((v + 1) & WS_BITS) << WS_OFFERED_SHIFT);
   }
 
   // ---- booleans: one bit each of `flags` (F_*) ----
