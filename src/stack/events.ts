@@ -19,7 +19,7 @@ export interface Waiter {
  * `notify(events)` whenever their readiness may have changed; waiters re-check.
  */
 export class WaitQueue {
-  /** Null while nobody waits (most endpoints, most of the time: no array kept for them). */
+  /** Null until the first waiter (most endpoints are never waited on: no array for them); kept after. */
   private waiters: Waiter[] | null = null;
 
   add(w: Waiter): void {
@@ -32,7 +32,6 @@ export class WaitQueue {
     if (ws === null) return;
     const i = ws.indexOf(w);
     if (i >= 0) ws.splice(i, 1);
-    if (ws.length === 0) this.waiters = null;
   }
 
   get size(): number {
@@ -40,7 +39,7 @@ export class WaitQueue {
   }
 
   notify(events: number): void {
-    if (this.waiters === null) return;
+    if (this.waiters === null || this.waiters.length === 0) return;
     // Copy: a woken waiter usually removes itself.
     const ws = this.waiters.slice();
     for (const w of ws) if ((w.mask & events) !== 0) w.wake(events);

@@ -129,7 +129,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     ep.unackedBytes = 0;
     ep.ackNow = false;
     ep.lastAckSent = ep.rcvNxt;
-    t.scheduler.disarm(ep.delackTimer);
+    if (ep.delackTimer?.armed) t.scheduler.disarm(ep.delackTimer);
   }
 }
 

@@ -45,22 +45,13 @@ export class RttBounds {
   readonly maxRto: number;
   readonly granularity: number;
   readonly slop: number;
-  /** The settings given (for sameSettings). */
-  private readonly config: RttConfig;
 
   constructor(config: RttConfig = {}) {
-    this.config = { ...config };
     this.minRto = config.minRtoMs ?? RTO_MIN_MS;
     this.maxRto = Math.max(config.maxRtoMs ?? RTO_MAX_MS, this.minRto);
     this.initialRto = this.clamp(config.initialRtoMs ?? RTO_INITIAL_MS);
     this.granularity = config.granularityMs ?? CLOCK_GRANULARITY_MS;
     this.slop = config.slopMs ?? 0;
-  }
-
-  /** These bounds were built from the same settings as `config`. */
-  sameSettings(config: RttConfig): boolean {
-    const c = this.config;
-    return c.initialRtoMs === config.initialRtoMs && c.minRtoMs === config.minRtoMs && c.maxRtoMs === config.maxRtoMs && c.granularityMs === config.granularityMs && c.slopMs === config.slopMs;
   }
 
   /** `ms` within [minRto, maxRto] (RFC 6298 §2.4, §2.5). */

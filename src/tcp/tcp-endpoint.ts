@@ -1,6 +1,6 @@
 import { RingBuffer } from '../storage/ring-buffer.js';
 import { Assembler } from '../storage/assembler.js';
-import { TcpTimer, TIMER_DELACK, TIMER_RTX, TIMER_SLOW } from './tcp-timer.js';
+import { Timer } from '../time/scheduler.js';
 import { WaitQueue, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import type { ErrnoCode } from '../stack/errno.js';
 import type { RouteResult } from '../stack/ip-host.js';
@@ -34,8 +34,13 @@ export interface EndpointOwner {
   readonly config: TcpConfig;
   /** The RTT estimator's parameters from the config (one object shared by the endpoints). */
   rttBounds(): RttBounds;
-  /** One of `ep`'s timers fired: TIMER_RTX, TIMER_DELACK or TIMER_SLOW (tcp-timer.ts). */
-  timerFired(ep: TcpEndpoint, which: number): void;
+  /**
+   * The callbacks of the retransmission, delayed-ACK and slow timers, each shared by every
+   * endpoint's timer of that kind (the timer's context is its endpoint).
+   */
+  readonly rtxTimerFired: (timer: Timer) => void;
+  readonly delackTimerFired: (timer: Timer) => void;
+  readonly slowTimerFired: (timer: Timer) => void;
 }
 
 /** Urgent-data state of the receiver (Linux's urg_data). */
@@ -202,11 +207,13 @@ export class TcpEndpoint {
   /**
    * The three timers, each created when first armed (through rtx, delack, slow below) and null
    * until then: an idle connection holds none. Read these to test or disarm without creating.
-   * The retransmission and slow timers carry their mode (rtxMode, slowMode below).
    */
-  rtxTimer: TcpTimer | null = null;
-  delackTimer: TcpTimer | null = null;
-  slowTimer: TcpTimer | null = null;
+  rtxTimer: Timer | null = null;
+  delackTimer: Timer | null = null;
+  slowTimer: Timer | null = null;
+  /** What the retransmission timer is timing (RTX_*), and the slow timer (SLOW_*). */
+  rtxMode = RTX_NONE;
+  slowMode = SLOW_NONE;
   /** Consecutive retransmissions of the current head (Linux icsk_retransmits), also SYN / SYN-ACK retries. */
   retransmits = 0;
   totalRetrans = 0;
@@ -285,34 +292,18 @@ export class TcpEndpoint {
   }
 
   /** The retransmission timer (RTO, persist, RACK, TLP; what rtxMode says), created on first use. */
-  get rtx(): TcpTimer {
-    return (this.rtxTimer ??= new TcpTimer(this, TIMER_RTX));
+  get rtx(): Timer {
+    return (this.rtxTimer ??= new Timer(this.owner.rtxTimerFired, true, this));
   }
 
   /** The delayed-ACK timer, created on first use. */
-  get delack(): TcpTimer {
-    return (this.delackTimer ??= new TcpTimer(this, TIMER_DELACK));
+  get delack(): Timer {
+    return (this.delackTimer ??= new Timer(this.owner.delackTimerFired, true, this));
   }
 
   /** The keepalive / FIN-WAIT-2 / TIME-WAIT timer (what slowMode says), created on first use. */
-  get slow(): TcpTimer {
-    return (this.slowTimer ??= new TcpTimer(this, TIMER_SLOW));
-  }
-
-  /** What the retransmission timer is timing (RTX_*; RTX_NONE without a timer). */
-  get rtxMode(): number {
-    return this.rtxTimer === null ? RTX_NONE : this.rtxTimer.mode;
-  }
-  set rtxMode(v: number) {
-    if (v !== RTX_NONE || this.rtxTimer !== null) this.rtx.mode = v;
-  }
-
-  /** What the slow timer is timing (SLOW_*; SLOW_NONE without a timer). */
-  get slowMode(): number {
-    return this.slowTimer === null ? SLOW_NONE : this.slowTimer.mode;
-  }
-  set slowMode(v: number) {
-    if (v !== SLOW_NONE || this.slowTimer !== null) this.slow.mode = v;
+  get slow(): Timer {
+    return (this.slowTimer ??= new Timer(this.owner.slowTimerFired, true, this));
   }
 
   // ---- 32-bit sequence numbers and timestamps: uint32 out, int32 in (see the send sequence space) ----
@@ -556,213 +547,205 @@ export class TcpEndpoint {
 
   // ---- booleans: one bit each of `flags` (F_*) ----
 
-  private flag(bit: number): boolean {
-    return (this.flags & bit) !== 0;
-  }
-
-  private setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
-
   /** bind() chose the address (it survives the connection; Linux SOCK_BINDADDR_LOCK). */
   get boundAddr(): boolean {
-    return this.flag(F_BOUND_ADDR);
+    return (this.flags & F_BOUND_ADDR) !== 0;
   }
   set boundAddr(v: boolean) {
-    this.setFlag(F_BOUND_ADDR, v);
+    this.flags = v ? this.flags | F_BOUND_ADDR : this.flags & ~F_BOUND_ADDR;
   }
 
   /** bind() chose the port (it survives the connection; Linux SOCK_BINDPORT_LOCK). */
   get boundPort(): boolean {
-    return this.flag(F_BOUND_PORT);
+    return (this.flags & F_BOUND_PORT) !== 0;
   }
   set boundPort(v: boolean) {
-    this.setFlag(F_BOUND_PORT, v);
+    this.flags = v ? this.flags | F_BOUND_PORT : this.flags & ~F_BOUND_PORT;
   }
 
   /** In the layer's port table (bhash). */
   get inBindTable(): boolean {
-    return this.flag(F_IN_BIND_TABLE);
+    return (this.flags & F_IN_BIND_TABLE) !== 0;
   }
   set inBindTable(v: boolean) {
-    this.setFlag(F_IN_BIND_TABLE, v);
+    this.flags = v ? this.flags | F_IN_BIND_TABLE : this.flags & ~F_IN_BIND_TABLE;
   }
 
   /** In the layer's connection table (ehash), under hashKey. */
   get inConnTable(): boolean {
-    return this.flag(F_IN_CONN_TABLE);
+    return (this.flags & F_IN_CONN_TABLE) !== 0;
   }
   set inConnTable(v: boolean) {
-    this.setFlag(F_IN_CONN_TABLE, v);
+    this.flags = v ? this.flags | F_IN_CONN_TABLE : this.flags & ~F_IN_CONN_TABLE;
   }
 
   /** Urgent data is being sent: sndUp is valid (RFC 9293 §3.8.5). */
   get urgSend(): boolean {
-    return this.flag(F_URG_SEND);
+    return (this.flags & F_URG_SEND) !== 0;
   }
   set urgSend(v: boolean) {
-    this.setFlag(F_URG_SEND, v);
+    this.flags = v ? this.flags | F_URG_SEND : this.flags & ~F_URG_SEND;
   }
 
   /** The user will send no more (shutdown SHUT_WR or close): a FIN follows the queued data. */
   get finQueued(): boolean {
-    return this.flag(F_FIN_QUEUED);
+    return (this.flags & F_FIN_QUEUED) !== 0;
   }
   set finQueued(v: boolean) {
-    this.setFlag(F_FIN_QUEUED, v);
+    this.flags = v ? this.flags | F_FIN_QUEUED : this.flags & ~F_FIN_QUEUED;
   }
 
   /** SO_OOBINLINE: the urgent byte stays in the stream. */
   get oobInline(): boolean {
-    return this.flag(F_OOB_INLINE);
+    return (this.flags & F_OOB_INLINE) !== 0;
   }
   set oobInline(v: boolean) {
-    this.setFlag(F_OOB_INLINE, v);
+    this.flags = v ? this.flags | F_OOB_INLINE : this.flags & ~F_OOB_INLINE;
   }
 
   /** RCV_SHUTDOWN: a FIN arrived, shutdown(SHUT_RD), or the connection is gone. */
   get shutRead(): boolean {
-    return this.flag(F_SHUT_READ);
+    return (this.flags & F_SHUT_READ) !== 0;
   }
   set shutRead(v: boolean) {
-    this.setFlag(F_SHUT_READ, v);
+    this.flags = v ? this.flags | F_SHUT_READ : this.flags & ~F_SHUT_READ;
   }
 
   /** SEND_SHUTDOWN: shutdown(SHUT_WR), close, or the connection is gone. */
   get shutWrite(): boolean {
-    return this.flag(F_SHUT_WRITE);
+    return (this.flags & F_SHUT_WRITE) !== 0;
   }
   set shutWrite(v: boolean) {
-    this.setFlag(F_SHUT_WRITE, v);
+    this.flags = v ? this.flags | F_SHUT_WRITE : this.flags & ~F_SHUT_WRITE;
   }
 
   /** The peer's FIN arrived (Linux SOCK_DONE): recv() returns EOF before any error. */
   get finReceived(): boolean {
-    return this.flag(F_FIN_RECEIVED);
+    return (this.flags & F_FIN_RECEIVED) !== 0;
   }
   set finReceived(v: boolean) {
-    this.setFlag(F_FIN_RECEIVED, v);
+    this.flags = v ? this.flags | F_FIN_RECEIVED : this.flags & ~F_FIN_RECEIVED;
   }
 
   /** The connection was synchronized once (recv() then returns EOF rather than ENOTCONN). */
   get wasConnected(): boolean {
-    return this.flag(F_WAS_CONNECTED);
+    return (this.flags & F_WAS_CONNECTED) !== 0;
   }
   set wasConnected(v: boolean) {
-    this.setFlag(F_WAS_CONNECTED, v);
+    this.flags = v ? this.flags | F_WAS_CONNECTED : this.flags & ~F_WAS_CONNECTED;
   }
 
   /** The user closed the socket: nobody reads; the layer frees the endpoint when it reaches CLOSED. */
   get orphan(): boolean {
-    return this.flag(F_ORPHAN);
+    return (this.flags & F_ORPHAN) !== 0;
   }
   set orphan(v: boolean) {
-    this.setFlag(F_ORPHAN, v);
+    this.flags = v ? this.flags | F_ORPHAN : this.flags & ~F_ORPHAN;
   }
 
   /** The endpoint reached CLOSED and left the tables for good. */
   get released(): boolean {
-    return this.flag(F_RELEASED);
+    return (this.flags & F_RELEASED) !== 0;
   }
   set released(v: boolean) {
-    this.setFlag(F_RELEASED, v);
+    this.flags = v ? this.flags | F_RELEASED : this.flags & ~F_RELEASED;
   }
 
   /** Passive open: an RST in SYN-RECEIVED returns to LISTEN (RFC 9293 §3.10.7.4). */
   get passive(): boolean {
-    return this.flag(F_PASSIVE);
+    return (this.flags & F_PASSIVE) !== 0;
   }
   set passive(v: boolean) {
-    this.setFlag(F_PASSIVE, v);
+    this.flags = v ? this.flags | F_PASSIVE : this.flags & ~F_PASSIVE;
   }
 
   /** SO_REUSEADDR. */
   get reuseAddr(): boolean {
-    return this.flag(F_REUSE_ADDR);
+    return (this.flags & F_REUSE_ADDR) !== 0;
   }
   set reuseAddr(v: boolean) {
-    this.setFlag(F_REUSE_ADDR, v);
+    this.flags = v ? this.flags | F_REUSE_ADDR : this.flags & ~F_REUSE_ADDR;
   }
 
   /** SO_REUSEPORT. */
   get reusePort(): boolean {
-    return this.flag(F_REUSE_PORT);
+    return (this.flags & F_REUSE_PORT) !== 0;
   }
   set reusePort(v: boolean) {
-    this.setFlag(F_REUSE_PORT, v);
+    this.flags = v ? this.flags | F_REUSE_PORT : this.flags & ~F_REUSE_PORT;
   }
 
   /** TCP_NODELAY: no Nagle. */
   get nodelay(): boolean {
-    return this.flag(F_NODELAY);
+    return (this.flags & F_NODELAY) !== 0;
   }
   set nodelay(v: boolean) {
-    this.setFlag(F_NODELAY, v);
+    this.flags = v ? this.flags | F_NODELAY : this.flags & ~F_NODELAY;
   }
 
   /** TCP_CORK: only full segments until uncorked. */
   get cork(): boolean {
-    return this.flag(F_CORK);
+    return (this.flags & F_CORK) !== 0;
   }
   set cork(v: boolean) {
-    this.setFlag(F_CORK, v);
+    this.flags = v ? this.flags | F_CORK : this.flags & ~F_CORK;
   }
 
   /** SO_KEEPALIVE. */
   get keepalive(): boolean {
-    return this.flag(F_KEEPALIVE);
+    return (this.flags & F_KEEPALIVE) !== 0;
   }
   set keepalive(v: boolean) {
-    this.setFlag(F_KEEPALIVE, v);
+    this.flags = v ? this.flags | F_KEEPALIVE : this.flags & ~F_KEEPALIVE;
   }
 
   /** Our SYN offered timestamps. */
   get tsOffered(): boolean {
-    return this.flag(F_TS_OFFERED);
+    return (this.flags & F_TS_OFFERED) !== 0;
   }
   set tsOffered(v: boolean) {
-    this.setFlag(F_TS_OFFERED, v);
+    this.flags = v ? this.flags | F_TS_OFFERED : this.flags & ~F_TS_OFFERED;
   }
 
   /** Both SYNs carried a window scale option (RFC 7323 §2.2): rcvWscale and sndWscale apply. */
   get wsOk(): boolean {
-    return this.flag(F_WS_OK);
+    return (this.flags & F_WS_OK) !== 0;
   }
   set wsOk(v: boolean) {
-    this.setFlag(F_WS_OK, v);
+    this.flags = v ? this.flags | F_WS_OK : this.flags & ~F_WS_OK;
   }
 
   /** Both SYNs carried timestamps (RFC 7323 §3.2): every segment carries TSopt. */
   get tsOk(): boolean {
-    return this.flag(F_TS_OK);
+    return (this.flags & F_TS_OK) !== 0;
   }
   set tsOk(v: boolean) {
-    this.setFlag(F_TS_OK, v);
+    this.flags = v ? this.flags | F_TS_OK : this.flags & ~F_TS_OK;
   }
 
   /** Our SYN offered SACK-permitted. */
   get sackOffered(): boolean {
-    return this.flag(F_SACK_OFFERED);
+    return (this.flags & F_SACK_OFFERED) !== 0;
   }
   set sackOffered(v: boolean) {
-    this.setFlag(F_SACK_OFFERED, v);
+    this.flags = v ? this.flags | F_SACK_OFFERED : this.flags & ~F_SACK_OFFERED;
   }
 
   /** Both SYNs carried SACK-permitted (RFC 2018 §2): ACKs carry blocks, the sender keeps a scoreboard. */
   get sackOk(): boolean {
-    return this.flag(F_SACK_OK);
+    return (this.flags & F_SACK_OK) !== 0;
   }
   set sackOk(v: boolean) {
-    this.setFlag(F_SACK_OK, v);
+    this.flags = v ? this.flags | F_SACK_OK : this.flags & ~F_SACK_OK;
   }
 
 
   /** An ACK must go out with the next transmission, now. */
   get ackNow(): boolean {
-    return this.flag(F_ACK_NOW);
+    return (this.flags & F_ACK_NOW) !== 0;
   }
   set ackNow(v: boolean) {
-    this.setFlag(F_ACK_NOW, v);
+    this.flags = v ? this.flags | F_ACK_NOW : this.flags & ~F_ACK_NOW;
   }
 
   /** The endpoint's wait queue, made on first use. */

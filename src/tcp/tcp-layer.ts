@@ -6,7 +6,7 @@ import { EndpointError, type ErrnoCode } from '../stack/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../stack/events.js';
 import { ICMP_UNREACH_ERRNO } from '../stack/icmp-errno.js';
 import { pickEphemeralPort, PRIVILEGED_BELOW } from '../stack/ports.js';
-import type { TimerScheduler } from '../time/scheduler.js';
+import type { Timer, TimerScheduler } from '../time/scheduler.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
@@ -28,7 +28,6 @@ import { armRto, output, sendAbortRst, sendAck, sendSyn } from './output.js';
 import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, ListenQueues, TcpEndpoint, type EndpointOwner } from './tcp-endpoint.js';
-import { TIMER_DELACK, TIMER_RTX } from './tcp-timer.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
 import { ConnTable } from './conn-table.js';
@@ -79,6 +78,12 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** The last route looked up per destination, which connections getting the same one share. */
   private readonly sharedRoutes = new Map<number, RouteResult>();
   private sharedRttBounds: RttBounds | null = null;
+  /** The config's RTO settings sharedRttBounds was built from. */
+  private rttSettings: RttConfig = {};
+  /** EndpointOwner: the endpoints' timer callbacks; a timer's context is its endpoint. */
+  readonly rtxTimerFired = (timer: Timer): void => onRetransmitTimer(this, timer.context as TcpEndpoint);
+  readonly delackTimerFired = (timer: Timer): void => onDelayedAck(this, timer.context as TcpEndpoint);
+  readonly slowTimerFired = (timer: Timer): void => onSlowTimer(this, timer.context as TcpEndpoint);
   private challengeSecond = -1;
   private challengeCount = 0;
   // ---- buffer auto-tuning (helper "autotune"; logic in autotune.ts) ----
@@ -104,16 +109,12 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** EndpointOwner: the RTO settings of the config, one object while they stay the same. */
   rttBounds(): RttBounds {
     const c = this.config;
-    const s: RttConfig = { initialRtoMs: c.rtoInitialMs, minRtoMs: c.rtoMinMs, maxRtoMs: c.rtoMaxMs, slopMs: c.rtoSlopMs };
-    if (this.sharedRttBounds === null || !this.sharedRttBounds.sameSettings(s)) this.sharedRttBounds = new RttBounds(s);
+    const s = this.rttSettings;
+    if (this.sharedRttBounds === null || s.initialRtoMs !== c.rtoInitialMs || s.minRtoMs !== c.rtoMinMs || s.maxRtoMs !== c.rtoMaxMs || s.slopMs !== c.rtoSlopMs) {
+      this.rttSettings = { initialRtoMs: c.rtoInitialMs, minRtoMs: c.rtoMinMs, maxRtoMs: c.rtoMaxMs, slopMs: c.rtoSlopMs };
+      this.sharedRttBounds = new RttBounds(this.rttSettings);
+    }
     return this.sharedRttBounds;
-  }
-
-  /** EndpointOwner: one of an endpoint's timers fired. */
-  timerFired(ep: TcpEndpoint, which: number): void {
-    if (which === TIMER_RTX) onRetransmitTimer(this, ep);
-    else if (which === TIMER_DELACK) onDelayedAck(this, ep);
-    else onSlowTimer(this, ep);
   }
 
   /** Every endpoint the host holds: bound, listening, half-open, connected, orphaned, TIME-WAIT. */

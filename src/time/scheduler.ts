@@ -1,11 +1,13 @@
 import type { Clock } from './clock.js';
 
 /**
- * What the scheduler orders: a deadline and the work to do when it passes. Timer (below) is
- * the general kind, running a callback; a protocol with many timers may extend this class
- * instead and dispatch in fire(), so that no closure (and its context) is kept per timer.
+ * A reusable timer. Protocol code keeps one per purpose (RTO, delayed ACK, ARP entry…)
+ * and re-arms it; arming never allocates. The callback gets the timer, so one function can
+ * serve many timers that each name what they work on in `context` (TCP's connection timers):
+ * no closure is kept per timer. Every timer is this one class, so the scheduler's heap code
+ * sees one object shape.
  */
-export abstract class TimerBase {
+export class Timer {
   /** Deadline in clock milliseconds; meaningful only while armed. */
   at = 0;
   /** Tie-breaker so timers with the same deadline fire in arming order (determinism). */
@@ -13,35 +15,18 @@ export abstract class TimerBase {
   /** Position in the scheduler's heap, or -1 when not armed. */
   index = -1;
   /**
-   * True for the stack's own timers (ARP, reassembly, link delivery…), which never resume
-   * application code by themselves. Any other timer firing counts as a possible application
-   * wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
-   */
-  abstract readonly internal: boolean;
-  /** The timer's work, run by the scheduler once the deadline has passed (already disarmed). */
-  abstract fire(): void;
-  get armed(): boolean {
-    return this.index >= 0;
-  }
-}
-
-/**
- * A reusable timer. Protocol code keeps one per purpose (RTO, delayed ACK, ARP entry…)
- * and re-arms it; arming never allocates.
- */
-export class Timer extends TimerBase {
-  /**
-   * @param internal true for the stack's own timers, which never resume application code by
-   *   themselves (see TimerBase.internal).
+   * @param internal true for the stack's own timers (ARP, reassembly, link delivery…), which
+   *   never resume application code by themselves. Any other timer firing counts as a possible
+   *   application wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
+   * @param context what the callback works on, for a callback shared by several timers.
    */
   constructor(
-    public callback: () => void,
+    public callback: (timer: Timer) => void,
     readonly internal = false,
-  ) {
-    super();
-  }
-  fire(): void {
-    this.callback();
+    readonly context: unknown = null,
+  ) {}
+  get armed(): boolean {
+    return this.index >= 0;
   }
 }
 
@@ -50,7 +35,7 @@ export class Timer extends TimerBase {
  * ordered by (deadline, arming sequence). O(log n) arm, disarm and re-arm.
  */
 export class TimerScheduler {
-  private heap: TimerBase[] = [];
+  private heap: Timer[] = [];
   private seqCounter = 0;
   /** Called when the earliest deadline moves earlier (a real-time driver re-arms its one setTimeout). */
   onEarliestChanged: ((at: number) => void) | null = null;
@@ -72,7 +57,7 @@ export class TimerScheduler {
   }
 
   /** Arms (or re-arms) `timer` to fire at absolute time `at`. */
-  arm(timer: TimerBase, at: number): void {
+  arm(timer: Timer, at: number): void {
     if (!(at >= 0)) at = 0; // NaN and negatives fire at once rather than corrupting the heap
     timer.at = at;
     timer.seq = this.seqCounter++;
@@ -87,19 +72,19 @@ export class TimerScheduler {
   }
 
   /** Arms `timer` to fire `delay` ms from now. */
-  armIn(timer: TimerBase, delay: number): void {
+  armIn(timer: Timer, delay: number): void {
     this.arm(timer, this.clock.now() + delay);
   }
 
   /** Convenience for one-shot work; prefer a reusable Timer on hot paths. */
   after(delay: number, callback: () => void): Timer {
-    const t = new Timer(callback);
+    const t = new Timer(() => callback());
     this.armIn(t, delay);
     return t;
   }
 
   /** Stops `timer` if armed; null (a timer never created) is accepted and ignored. */
-  disarm(timer: TimerBase | null): void {
+  disarm(timer: Timer | null): void {
     if (timer === null) return;
     const i = timer.index;
     if (i < 0) return;
@@ -128,12 +113,12 @@ export class TimerScheduler {
       this.disarm(t);
       n++;
       if (!t.internal) this.wakeups++;
-      t.fire();
+      t.callback(t);
     }
     return n;
   }
 
-  private less(a: TimerBase, b: TimerBase): boolean {
+  private less(a: Timer, b: Timer): boolean {
     return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
 

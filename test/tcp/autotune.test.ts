@@ -230,7 +230,8 @@ function fake(): Fake {
   const config = defaultTcpConfig();
   const clock = { now: 0 };
   const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false, ccOf: (e: TcpEndpoint) => e.cc } as unknown as TcpLayer;
-  const ep = new TcpEndpoint({ config, rttBounds: () => new RttBounds(), timerFired: () => {} });
+  const noop = (): void => {};
+  const ep = new TcpEndpoint({ config, rttBounds: () => new RttBounds(), rtxTimerFired: noop, delackTimerFired: noop, slowTimerFired: noop });
   ep.advMss = 1460;
   ep.sndMss = 1448;
   ep.rcvMss = 1448;

@@ -6,7 +6,8 @@ import { RttBounds } from '../../src/tcp/rtt.js';
 import { TcpEndpoint } from '../../src/tcp/tcp-endpoint.js';
 
 const config = defaultTcpConfig();
-const owner = { config, rttBounds: () => new RttBounds(), timerFired: () => {} };
+const noop = (): void => {};
+const owner = { config, rttBounds: () => new RttBounds(), rtxTimerFired: noop, delackTimerFired: noop, slowTimerFired: noop };
 
 function ep(la: number, lp: number, ra: number, rp: number): TcpEndpoint {
   const e = new TcpEndpoint(owner);

@@ -6,7 +6,8 @@ import { RttBounds } from '../../src/tcp/rtt.js';
 import { TcpEndpoint } from '../../src/tcp/tcp-endpoint.js';
 
 const config = defaultTcpConfig();
-const owner = { config, rttBounds: () => new RttBounds(), timerFired: () => {} };
+const noop = (): void => {};
+const owner = { config, rttBounds: () => new RttBounds(), rtxTimerFired: noop, delackTimerFired: noop, slowTimerFired: noop };
 const make = (): TcpEndpoint => new TcpEndpoint(owner);
 
 test('a port held by one endpoint, then shared, then by one again, then free', () => {
