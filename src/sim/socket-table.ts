@@ -73,8 +73,8 @@ export function socketTable(host: Host): SocketRow[] {
       netid: 'tcp',
       state: ssStateName(ep.state),
       // ss: a listener shows its accept queue and backlog; a connection its unread and unacknowledged bytes.
-      recvQ: listening ? ep.acceptQueue.length : ep.recvBuf.length,
-      sendQ: listening ? ep.backlog : ep.sendBuf.length,
+      recvQ: listening ? ep.listenQueues!.acceptQueue.length : ep.recvBuf.length,
+      sendQ: listening ? ep.listenQueues!.backlog : ep.sendBuf.length,
       local: hostPort(ep.localAddr, ep.localPort),
       peer: connected ? hostPort(ep.remoteAddr, ep.remotePort) : '0.0.0.0:*',
       process: owners.get(ep) ?? '',

@@ -8,7 +8,7 @@ import { TcpState } from '../tcp/state.js';
 import { URG_VALID } from '../tcp/tcp-endpoint.js';
 import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, streamShutdown, type StreamContext } from './stream-calls.js';
 import * as C from './constants.js';
-import { OpenSocket } from './open-socket.js';
+import { LINGER_OFF, OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
 import { sleep, BlockedCall } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
@@ -225,7 +225,7 @@ export class SocketApi {
     ns.nonblocking = (flags & C.SOCK_NONBLOCK) !== 0;
     ns.cloexec = (flags & C.SOCK_CLOEXEC) !== 0;
     ns.keepalive = s.keepalive;
-    ns.linger = { ...s.linger };
+    if (s.linger !== LINGER_OFF) ns.linger = s.linger; // immutable: shared
     let nfd: number;
     try {
       nfd = this.allocFd(ns, sys);

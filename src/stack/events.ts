@@ -19,32 +19,39 @@ export interface Waiter {
  * `notify(events)` whenever their readiness may have changed; waiters re-check.
  */
 export class WaitQueue {
-  private waiters: Waiter[] = [];
+  /** The first waiter: usually the only one, so most queues need no array. */
+  private first: Waiter | null = null;
+  /** Waiters after the first, in the order they came (null until there are two at once). */
+  private rest: Waiter[] | null = null;
 
   add(w: Waiter): void {
-    this.waiters.push(w);
+    if (this.first === null) this.first = w;
+    else (this.rest ??= []).push(w);
   }
 
   remove(w: Waiter): void {
-    const i = this.waiters.indexOf(w);
-    if (i >= 0) this.waiters.splice(i, 1);
+    const rest = this.rest;
+    if (this.first === w) {
+      this.first = rest !== null && rest.length > 0 ? rest.shift()! : null;
+    } else if (rest !== null) {
+      const i = rest.indexOf(w);
+      if (i >= 0) rest.splice(i, 1);
+    }
   }
 
   get size(): number {
-    return this.waiters.length;
+    return (this.first === null ? 0 : 1) + (this.rest === null ? 0 : this.rest.length);
   }
 
   notify(events: number): void {
-    const n = this.waiters.length;
-    if (n === 0) return;
-    if (n === 1) {
-      // The usual case (one blocked call): no copy needed, the waiter is called at most once.
-      const w = this.waiters[0]!;
-      if ((w.mask & events) !== 0) w.wake(events);
+    const first = this.first;
+    if (first === null) return;
+    if (this.rest === null || this.rest.length === 0) {
+      if ((first.mask & events) !== 0) first.wake(events);
       return;
     }
     // Copy: a woken waiter usually removes itself.
-    const ws = this.waiters.slice();
+    const ws = [first, ...this.rest];
     for (const w of ws) if ((w.mask & events) !== 0) w.wake(events);
   }
 }

@@ -142,8 +142,7 @@ export function autotuneOnRead(t: TcpLayer, ep: TcpEndpoint, n: number): void {
  */
 export function autotuneOnWrite(t: TcpLayer, ep: TcpEndpoint): void {
   if (ep.bufLocks & SNDBUF_LOCK) return;
-  const cc = ep.cc;
-  if (cc === null) return;
+  const cc = t.ccOf(ep); // data is being queued: the congestion control starts now
   const usable = Math.min(cc.cwnd, ep.sndWnd);
   const cap = ep.sendBuf.capacity;
   if (ep.sendBuf.length >= usable) return; // the windows are the limit, not the buffer
@@ -155,7 +154,7 @@ export function autotuneOnWrite(t: TcpLayer, ep: TcpEndpoint): void {
   ep.sendBuf.grow(cap + n);
   st.sndCharged += n;
   // Anyone else waiting to write (poll, another task) sees the new room (Linux sk_write_space).
-  if (ep.writable()) ep.wait.notify(POLLOUT);
+  if (ep.writable()) ep.notify(POLLOUT);
 }
 
 /** recvBuf toward `want` bytes, within rcvBufMax, the window our scale can say and the host budget. */

@@ -329,7 +329,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     ccAction = cc.onAck(s);
     if (recovering && !cc.inRecovery) rackRecoveryEnded(ep);
     if (ccAction === CC_RETRANSMIT && !ep.sackOk) retransmitHead(t, ep, false);
-    if (dataAcked > 0) ep.wait.notify(POLLOUT);
+    if (dataAcked > 0) ep.notify(POLLOUT);
   } else if (ack === ep.sndUna && ep.sndMax !== ep.sndUna && isDupAck(ep, seg, dataLen, wnd, oldWnd, sacked)) {
     ep.dupAcks++;
     // A lost MTU probe is no congestion signal (RFC 4821 §7.6.2): it is resent at the old size.
@@ -357,12 +357,12 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     sackDetectLoss(t, ep, ccAction, sample);
   }
   // A reduction that turns out spurious is undone (RFC 3522, RFC 2883 §5, RFC 9438 §4.9).
-  if (ep.undoKind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
+  if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
   if (advanced || reo > 0 || ep.rtxMode === RTX_RACK) rearmRtx(t, ep, reo);
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
     updateWindow(ep, wnd, seg.seq, ack);
     // A window opened while probing: stop probing, output() sends.
-    if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST && ep.rtx.armed) t.scheduler.disarm(ep.rtx);
+    if (ep.sndWnd > 0 && ep.rtxMode === RTX_PERSIST) t.scheduler.disarm(ep.rtxTimer);
   }
   if (ep.finQueued && ep.finAcked) {
     switch (ep.state) {
@@ -389,7 +389,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
 function rearmRtx(t: TcpLayer, ep: TcpEndpoint, reo: number): void {
   if (ep.sndUna === ep.sndMax) {
     if (ep.rtxMode !== RTX_PERSIST) {
-      t.scheduler.disarm(ep.rtx);
+      t.scheduler.disarm(ep.rtxTimer);
       ep.rtxMode = RTX_NONE;
     }
   } else if (reo > 0) {
@@ -460,7 +460,7 @@ function captureUrgent(ep: TcpEndpoint): void {
   if (ep.recvBuf.peek(b, off, 1) === 1) {
     ep.urgByte = b[0]!;
     ep.urgState = URG_VALID;
-    ep.wait.notify(POLLPRI | POLLIN);
+    ep.notify(POLLPRI | POLLIN);
   }
 }
 
@@ -493,7 +493,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
-    if (n > 0) ep.wait.notify(POLLIN);
+    if (n > 0) ep.notify(POLLIN);
     return;
   }
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
@@ -547,7 +547,7 @@ function processFin(t: TcpLayer, ep: TcpEndpoint): void {
       t.enterTimeWait(ep);
       break;
   }
-  ep.wait.notify(POLLIN | POLLRDHUP);
+  ep.notify(POLLIN | POLLRDHUP);
 }
 
 /**

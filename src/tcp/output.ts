@@ -131,7 +131,7 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     ep.unackedBytes = 0;
     ep.ackNow = false;
     ep.lastAckSent = ep.rcvNxt;
-    if (ep.delack.armed) t.scheduler.disarm(ep.delack);
+    if (ep.delackTimer?.armed) t.scheduler.disarm(ep.delackTimer);
   }
 }
 
@@ -258,10 +258,11 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     if (ep.ackNow) sendAck(t, ep);
     return;
   }
-  const cc = ep.cc!;
+  // The congestion control comes with the first data or FIN (an idle connection holds none).
+  const cc = ep.cc ?? (ep.unsent > 0 || ep.finQueued ? t.ccOf(ep) : null);
   const now = t.scheduler.now();
   let sent = false;
-  if (t.config.slowStartAfterIdle && ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt >= 0 && now - ep.lastSendAt > ep.rtt.rto) {
+  if (cc !== null && t.config.slowStartAfterIdle && ep.sndMax === ep.sndUna && ep.unsent > 0 && ep.lastSendAt >= 0 && now - ep.lastSendAt > ep.rtt.rto) {
     // RFC 5681 §4.1: restart from the restart window after an idle period longer than the RTO.
     cc.onIdleRestart(t.ccSample(ep));
   }
@@ -274,6 +275,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   const mss = dataMss(ep);
   let sentNew = false;
   for (;;) {
+    if (cc === null) break; // nothing to send
     // After a timeout rewound SND.NXT, what the peer SACKed is skipped (RFC 6675 §5.1).
     const gap = sack ? skipSacked(ep) : Infinity;
     const off = (ep.sndNxt - ep.sndBufSeq) | 0;
@@ -318,7 +320,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
     if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
     ep.lastSendAt = now;
-    if (!ep.rtx.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+    if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
     sent = true;
     if (fresh) sentNew = true;
     if (fin) break;
@@ -330,6 +332,6 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   // RFC 8985 §7.2: after new data, the loss probe timer replaces the RTO while it may.
   if (sentNew && ep.rtxMode !== RTX_RACK && tlpAllowed(t, ep)) armTlp(t, ep);
   // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
-  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtx.armed) armPersist(t, ep);
+  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtxTimer?.armed) armPersist(t, ep);
   if (ep.ackNow) sendAck(t, ep);
 }

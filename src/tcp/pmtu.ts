@@ -46,6 +46,8 @@ const PROBE_MIN_CWND = 11;
 
 /** A connection's MSS ceiling and RFC 4821 search (Linux's mss_clamp and icsk_mtup). */
 export class MtuProbeState {
+  /** The path MTU the send MSS follows (RFC 1191), bytes (TcpEndpoint.pmtu). */
+  pmtu = 0;
   /** The largest MSS without options the connection may use (Linux rx_opt.mss_clamp). */
   mssClamp = 0;
   /** Probing upward is on (Linux icsk_mtup.enabled): tcp_mtu_probing 2, or 1 after a black hole. */
@@ -113,7 +115,7 @@ export function syncMss(t: TcpLayer, ep: TcpEndpoint, pmtu: number): number {
   if (m.searchHigh > pmtu) m.searchHigh = pmtu;
   let mss = mtuToMss(ep, pmtu, m.mssClamp);
   if (m.enabled) mss = Math.min(mss, mtuToMss(ep, m.searchLow, m.mssClamp));
-  ep.pmtu = pmtu;
+  m.pmtu = pmtu;
   ep.sndMss = mss;
   // cwnd stays in bytes; growth and the loss window follow the new segment size.
   ep.cc?.setMss(mss);
@@ -269,7 +271,7 @@ export function mtuProbe(t: TcpLayer, ep: TcpEndpoint): boolean {
   transmit(t, ep, seq, TCP_ACK, (seq - ep.sndBufSeq) | 0, probeLen);
   ep.sndNxt = ep.sndMax = (seq + probeLen) >>> 0;
   ep.lastSendAt = now;
-  if (!ep.rtx.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+  if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
   m.probeSize = mssToMtu(ep, probeLen);
   m.probeStart = seq;
   m.probeEnd = ep.sndNxt;

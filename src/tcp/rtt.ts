@@ -35,19 +35,16 @@ const ALPHA = 1 / 8;
 const BETA = 1 / 4;
 const K = 4;
 
-export class RttEstimator {
+/**
+ * The fixed parameters of RTT estimation (RttConfig with its defaults applied). Immutable, so
+ * every estimator built from the same settings may share one (TcpLayer does: one per host).
+ */
+export class RttBounds {
   readonly initialRto: number;
   readonly minRto: number;
   readonly maxRto: number;
   readonly granularity: number;
   readonly slop: number;
-  private _srtt = 0;
-  /** The smallest sample seen (Linux tcp_min_rtt keeps a 5-minute windowed minimum; ours is lifelong). */
-  private _minRtt = Infinity;
-  private _rttvar = 0;
-  private _rto: number;
-  private _backoffs = 0;
-  private _hasSample = false;
 
   constructor(config: RttConfig = {}) {
     this.minRto = config.minRtoMs ?? RTO_MIN_MS;
@@ -55,15 +52,55 @@ export class RttEstimator {
     this.initialRto = this.clamp(config.initialRtoMs ?? RTO_INITIAL_MS);
     this.granularity = config.granularityMs ?? CLOCK_GRANULARITY_MS;
     this.slop = config.slopMs ?? 0;
-    this._rto = this.initialRto;
+  }
+
+  /** `ms` within [minRto, maxRto] (RFC 6298 §2.4, §2.5). */
+  clamp(ms: number): number {
+    return Math.min(Math.max(ms, this.minRto), this.maxRto);
+  }
+}
+
+export class RttEstimator {
+  /** The parameters, possibly shared with other estimators. */
+  readonly bounds: RttBounds;
+  private _srtt = 0;
+  /**
+   * The smallest sample seen, or -1 before the first (read as Infinity; a stored Infinity would
+   * be a heap-allocated double). Linux tcp_min_rtt keeps a 5-minute windowed minimum; ours is lifelong.
+   */
+  private _minRtt = -1;
+  private _rttvar = 0;
+  private _rto: number;
+  private _backoffs = 0;
+  private _hasSample = false;
+
+  constructor(config: RttConfig | RttBounds = {}) {
+    this.bounds = config instanceof RttBounds ? config : new RttBounds(config);
+    this._rto = this.bounds.initialRto;
+  }
+
+  get initialRto(): number {
+    return this.bounds.initialRto;
+  }
+  get minRto(): number {
+    return this.bounds.minRto;
+  }
+  get maxRto(): number {
+    return this.bounds.maxRto;
+  }
+  get granularity(): number {
+    return this.bounds.granularity;
+  }
+  get slop(): number {
+    return this.bounds.slop;
+  }
+
+  /** Smallest RTT sample so far, ms (Infinity before the first). */
+  get minRtt(): number {
+    return this._minRtt < 0 ? Infinity : this._minRtt;
   }
 
   /** Smoothed RTT; 0 until the first sample (as Linux reports it in tcp_info). */
-  /** Smallest RTT sample so far, ms (Infinity before the first). */
-  get minRtt(): number {
-    return this._minRtt;
-  }
-
   get srtt(): number {
     return this._srtt;
   }
@@ -91,7 +128,7 @@ export class RttEstimator {
    */
   sample(rttMs: number): boolean {
     if (!(rttMs >= 0) || rttMs === Infinity) return false;
-    if (rttMs < this._minRtt) this._minRtt = rttMs;
+    if (this._minRtt < 0 || rttMs < this._minRtt) this._minRtt = rttMs;
     if (!this._hasSample) {
       // RFC 6298 §2.2: the first measurement.
       this._srtt = rttMs;
@@ -105,14 +142,15 @@ export class RttEstimator {
     this._backoffs = 0;
     // RFC 6298 §2.2/§2.3: RTO = SRTT + max(G, K*RTTVAR), then §2.4/§2.5 bounds.
     // FreeBSD adds its rexmit_slop here (TCPT_RANGESET); 0 otherwise.
-    this._rto = this.clamp(this._srtt + Math.max(this.granularity, K * this._rttvar) + this.slop);
+    const b = this.bounds;
+    this._rto = b.clamp(this._srtt + Math.max(b.granularity, K * this._rttvar) + b.slop);
     return true;
   }
 
   /** The retransmission timer expired: RTO = RTO * 2, at most the maximum (RFC 6298 §5.5). */
   backoff(): number {
     this._backoffs++;
-    this._rto = Math.min(this._rto * 2, this.maxRto);
+    this._rto = Math.min(this._rto * 2, this.bounds.maxRto);
     return this._rto;
   }
 
@@ -121,15 +159,11 @@ export class RttEstimator {
    * the RTO to `rtoMs`, by default the initial one. Pass RTO_FALLBACK_MS when a SYN had to be
    * retransmitted and no sample was taken (RFC 6298 §5.7).
    */
-  reset(rtoMs: number = this.initialRto): void {
+  reset(rtoMs: number = this.bounds.initialRto): void {
     this._srtt = 0;
     this._rttvar = 0;
     this._hasSample = false;
     this._backoffs = 0;
-    this._rto = this.clamp(rtoMs);
-  }
-
-  private clamp(ms: number): number {
-    return Math.min(Math.max(ms, this.minRto), this.maxRto);
+    this._rto = this.bounds.clamp(rtoMs);
   }
 }

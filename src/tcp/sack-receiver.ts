@@ -23,7 +23,7 @@ const chosen = new Int32Array(MAX_BLOCKS);
 
 /** True when the ACK we send now should carry SACK blocks. */
 export function wantsSack(ep: TcpEndpoint): boolean {
-  return ep.sackOk && (ep.dsackPending || (ep.ooo !== null && !ep.ooo.isEmpty));
+  return ep.sackOk && (ep.dsack !== null || (ep.ooo !== null && !ep.ooo.isEmpty));
 }
 
 /**
@@ -32,7 +32,7 @@ export function wantsSack(ep: TcpEndpoint): boolean {
  */
 export function sackOptionBytes(ep: TcpEndpoint): number {
   if (!wantsSack(ep)) return 0;
-  const have = (ep.dsackPending ? 1 : 0) + (ep.ooo === null ? 0 : ep.ooo.count);
+  const have = (ep.dsack !== null ? 1 : 0) + (ep.ooo === null ? 0 : ep.ooo.count);
   // 40 option bytes: NOP NOP SACK len + 8 per block, beside 12 for timestamps.
   const fit = ep.tsOk ? 3 : MAX_BLOCKS;
   return 4 + 8 * Math.min(have, fit);
@@ -48,15 +48,16 @@ export function fillSackBlocks(ep: TcpEndpoint, o: TcpOptions): void {
   const asm = ep.ooo;
   const base = ep.rcvNxt;
   let skip = -1;
-  if (ep.dsackPending) {
-    tuples[0]![0] = ep.dsackStart;
-    tuples[0]![1] = ep.dsackEnd;
+  const dsack = ep.dsack;
+  if (dsack !== null) {
+    tuples[0]![0] = dsack.start;
+    tuples[0]![1] = dsack.end;
     k = 1;
-    ep.dsackPending = false;
+    ep.dsack = null;
     if (asm) {
-      const off = (ep.dsackStart - base) | 0;
+      const off = (dsack.start - base) | 0;
       for (let i = 0; i < asm.count; i++) {
-        if (asm.rangeStart(i) <= off && asm.rangeEnd(i) >= off + ((ep.dsackEnd - ep.dsackStart) | 0)) {
+        if (asm.rangeStart(i) <= off && asm.rangeEnd(i) >= off + ((dsack.end - dsack.start) | 0)) {
           skip = i;
           tuples[1]![0] = (base + asm.rangeStart(i)) >>> 0;
           tuples[1]![1] = (base + asm.rangeEnd(i)) >>> 0;
@@ -103,9 +104,7 @@ function isChosen(i: number, picked: number): boolean {
  */
 export function noteDuplicate(t: TcpLayer, ep: TcpEndpoint, start: number, end: number, old: boolean): void {
   if (!ep.sackOk || !t.config.dsack || ((end - start) | 0) <= 0) return;
-  ep.dsackStart = start >>> 0;
-  ep.dsackEnd = end >>> 0;
-  ep.dsackPending = true;
+  ep.dsack = { start: start >>> 0, end: end >>> 0 };
   ep.ackNow = true;
   if (old) t.counters.extTCPDSACKOldSent++;
   else t.counters.extTCPDSACKOfoSent++;

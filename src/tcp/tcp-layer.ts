@@ -6,7 +6,7 @@ import { EndpointError, type ErrnoCode } from '../stack/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../stack/events.js';
 import { ICMP_UNREACH_ERRNO } from '../stack/icmp-errno.js';
 import { pickEphemeralPort, PRIVILEGED_BELOW } from '../stack/ports.js';
-import type { TimerScheduler } from '../time/scheduler.js';
+import type { Timer, TimerScheduler } from '../time/scheduler.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
@@ -27,9 +27,13 @@ import type { Rng } from '../time/rng.js';
 import { armRto, output, sendAbortRst, sendAck, sendSyn } from './output.js';
 import { seqGe, seqLt } from './seq.js';
 import { TcpState } from './state.js';
-import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint } from './tcp-endpoint.js';
+import { SLOW_FIN_WAIT_2, SLOW_KEEPALIVE, SLOW_NONE, SLOW_TIME_WAIT, RTX_NONE, TcpEndpoint, type EndpointOwner } from './tcp-endpoint.js';
+import { ListenQueues } from './endpoint-parts.js';
 import { onDelayedAck, onRetransmitTimer, onSlowTimer } from './timers.js';
 import { onFragNeeded } from './pmtu.js';
+import { ConnTable } from './conn-table.js';
+import { PortTable } from './port-table.js';
+import { RttBounds, type RttConfig } from './rtt.js';
 import { autotuneUncharge } from './autotune.js';
 
 const IP_PROTO_TCP = 6;
@@ -40,13 +44,12 @@ const IP_TCP_HEADERS = 40;
 /** Loopback has no device MTU here; Linux's lo has 65536, so its MSS is 65495. */
 const LOOPBACK_MTU = 65535;
 const ALL_EVENTS = 0xffffffff;
+/** Destinations whose last route TcpLayer.routeFor remembers (cleared when full: sharing is an economy, not a must). */
+const SHARED_ROUTES_MAX = 4096;
 
-/** Mixes a 4-tuple into a 32-bit bucket key (collisions chain through hashNext). */
-function connKey(la: number, lp: number, ra: number, rp: number): number {
-  let h = Math.imul(la ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ ra ^ (h >>> 13), 0xc2b2ae35);
-  h = Math.imul(h ^ ((lp << 16) | rp) ^ (h >>> 16), 0x27d4eb2f);
-  return (h ^ (h >>> 15)) >>> 0;
+/** Two route lookups that came out the same (RouteResult's fields). */
+function sameRoute(a: RouteResult, b: RouteResult): boolean {
+  return a.iface === b.iface && a.nextHop === b.nextHop && a.src === b.src && a.broadcast === b.broadcast && a.offload === b.offload && a.mtu === b.mtu;
 }
 
 /**
@@ -54,7 +57,7 @@ function connKey(la: number, lp: number, ra: number, rp: number): number {
  * opening handshake (connect, listen, SYN and accept queues), RST generation for segments
  * nobody owns (§3.10.7.1), ICMP errors, and the state changes every module shares.
  */
-export class TcpLayer implements ProtocolHandler {
+export class TcpLayer implements ProtocolHandler, EndpointOwner {
   readonly config: TcpConfig = defaultTcpConfig();
   readonly counters: Counters['tcp'];
   readonly scheduler: TimerScheduler;
@@ -68,11 +71,20 @@ export class TcpLayer implements ProtocolHandler {
   private readonly isn: IsnGenerator;
   /** Draws each connection's TSval offset (RFC 7323 §5.4: a random clock start, as Linux). */
   private readonly tsRng: Rng;
-  /** ehash: every endpoint with a 4-tuple (SYN-SENT on), chained by hashNext. */
-  private readonly conns = new Map<number, TcpEndpoint>();
+  /** ehash: every endpoint with a 4-tuple (SYN-SENT on). */
+  private readonly conns = new ConnTable();
   /** bhash: endpoints holding each local port (bound, listening, connected, TIME-WAIT). */
-  private readonly bound = new Map<number, TcpEndpoint[]>();
+  private readonly bound = new PortTable();
   private readonly listeners = new Map<number, TcpEndpoint[]>();
+  /** The last route looked up per destination, which connections getting the same one share. */
+  private readonly sharedRoutes = new Map<number, RouteResult>();
+  private sharedRttBounds: RttBounds | null = null;
+  /** The config's RTO settings sharedRttBounds was built from. */
+  private rttSettings: RttConfig = {};
+  /** EndpointOwner: the endpoints' timer callbacks; a timer's context is its endpoint. */
+  readonly rtxTimerFired = (timer: Timer): void => onRetransmitTimer(this, timer.context as TcpEndpoint);
+  readonly delackTimerFired = (timer: Timer): void => onDelayedAck(this, timer.context as TcpEndpoint);
+  readonly slowTimerFired = (timer: Timer): void => onSlowTimer(this, timer.context as TcpEndpoint);
   private challengeSecond = -1;
   private challengeCount = 0;
   // ---- buffer auto-tuning (helper "autotune"; logic in autotune.ts) ----
@@ -80,9 +92,6 @@ export class TcpLayer implements ProtocolHandler {
   tuneMem = 0;
   /** Growth was cut short by config.memLimit (Linux tcp_memory_pressure); entries are counted. */
   tunePressure = false;
-  private readonly rtxCb = (ep: TcpEndpoint): void => onRetransmitTimer(this, ep);
-  private readonly delackCb = (ep: TcpEndpoint): void => onDelayedAck(this, ep);
-  private readonly slowCb = (ep: TcpEndpoint): void => onSlowTimer(this, ep);
 
   constructor(readonly ip: IpHost) {
     ip.protocols.set(IP_PROTO_TCP, this);
@@ -95,66 +104,69 @@ export class TcpLayer implements ProtocolHandler {
 
   /** A fresh endpoint (socket(2)); it joins the tables at bind, listen or connect. */
   create(): TcpEndpoint {
-    return new TcpEndpoint(this.config, this.rtxCb, this.delackCb, this.slowCb);
+    return new TcpEndpoint(this);
+  }
+
+  /** EndpointOwner: the RTO settings of the config, one object while they stay the same. */
+  rttBounds(): RttBounds {
+    const c = this.config;
+    const s = this.rttSettings;
+    if (this.sharedRttBounds === null || s.initialRtoMs !== c.rtoInitialMs || s.minRtoMs !== c.rtoMinMs || s.maxRtoMs !== c.rtoMaxMs || s.slopMs !== c.rtoSlopMs) {
+      this.rttSettings = { initialRtoMs: c.rtoInitialMs, minRtoMs: c.rtoMinMs, maxRtoMs: c.rtoMaxMs, slopMs: c.rtoSlopMs };
+      this.sharedRttBounds = new RttBounds(this.rttSettings);
+    }
+    return this.sharedRttBounds;
   }
 
   /** Every endpoint the host holds: bound, listening, half-open, connected, orphaned, TIME-WAIT. */
   endpoints(): TcpEndpoint[] {
-    const seen = new Set<TcpEndpoint>();
-    for (const list of this.bound.values()) for (const ep of list) seen.add(ep);
-    for (let ep of this.conns.values()) {
-      for (; ep; ep = ep.hashNext!) seen.add(ep);
-    }
+    const seen = new Set<TcpEndpoint>(this.bound.values());
+    for (const ep of this.conns.values()) seen.add(ep);
     return [...seen];
+  }
+
+  /**
+   * The route to `dst` for a connection to keep. A route lookup is an immutable snapshot, so
+   * one equal to the last for `dst` gives that same object: connections to one peer share it
+   * instead of holding a copy each.
+   */
+  routeFor(dst: number): RouteResult | null {
+    const r = this.ip.routeTo(dst);
+    if (r === null) return null;
+    const last = this.sharedRoutes.get(dst);
+    if (last !== undefined && sameRoute(last, r)) return last;
+    if (this.sharedRoutes.size >= SHARED_ROUTES_MAX) this.sharedRoutes.clear();
+    this.sharedRoutes.set(dst, r);
+    return r;
   }
 
   // ---- tables ----------------------------------------------------------------
 
   lookupConn(la: number, lp: number, ra: number, rp: number): TcpEndpoint | null {
-    let ep = this.conns.get(connKey(la, lp, ra, rp)) ?? null;
-    while (ep && !(ep.localPort === lp && ep.remotePort === rp && ep.localAddr === la && ep.remoteAddr === ra)) ep = ep.hashNext;
-    return ep;
+    return this.conns.lookup(la, lp, ra, rp);
   }
 
   private hashConn(ep: TcpEndpoint): void {
-    const k = connKey(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
-    ep.hashKey = k;
-    ep.hashNext = this.conns.get(k) ?? null;
-    this.conns.set(k, ep);
+    this.conns.insert(ep);
     ep.inConnTable = true;
   }
 
   private unhashConn(ep: TcpEndpoint): void {
     if (!ep.inConnTable) return;
     ep.inConnTable = false;
-    const head = this.conns.get(ep.hashKey);
-    if (head === ep) {
-      if (ep.hashNext) this.conns.set(ep.hashKey, ep.hashNext);
-      else this.conns.delete(ep.hashKey);
-    } else {
-      let p = head ?? null;
-      while (p && p.hashNext !== ep) p = p.hashNext;
-      if (p) p.hashNext = ep.hashNext;
-    }
-    ep.hashNext = null;
+    this.conns.remove(ep);
   }
 
   private bindPort(ep: TcpEndpoint, port: number): void {
     ep.localPort = port;
-    const list = this.bound.get(port);
-    if (list) list.push(ep);
-    else this.bound.set(port, [ep]);
+    this.bound.add(ep, port);
     ep.inBindTable = true;
   }
 
   private unbindPort(ep: TcpEndpoint): void {
     if (!ep.inBindTable) return;
     ep.inBindTable = false;
-    const list = this.bound.get(ep.localPort);
-    if (!list) return;
-    const i = list.indexOf(ep);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.bound.delete(ep.localPort);
+    this.bound.remove(ep, ep.localPort);
   }
 
   private removeListener(ep: TcpEndpoint): void {
@@ -182,21 +194,14 @@ export class TcpLayer implements ProtocolHandler {
    * conflicts unless both set SO_REUSEADDR and it is not listening, or both set SO_REUSEPORT.
    */
   private conflicts(ep: TcpEndpoint, addr: number, port: number, asListener: boolean): boolean {
-    const list = this.bound.get(port);
-    if (!list) return false;
-    for (const o of list) {
-      if (o === ep) continue;
-      if (!(o.localAddr === 0 || addr === 0 || o.localAddr === addr)) continue;
-      if (ep.reusePort && o.reusePort) continue;
+    return this.bound.some(port, (o) => {
+      if (o === ep) return false;
+      if (!(o.localAddr === 0 || addr === 0 || o.localAddr === addr)) return false;
+      if (ep.reusePort && o.reusePort) return false;
       // listen() re-checks only against other listeners: bind() already judged the rest.
-      if (asListener) {
-        if (o.state === TcpState.LISTEN) return true;
-        continue;
-      }
-      if (ep.reuseAddr && o.reuseAddr && o.state !== TcpState.LISTEN) continue;
-      return true;
-    }
-    return false;
+      if (asListener) return o.state === TcpState.LISTEN;
+      return !(ep.reuseAddr && o.reuseAddr && o.state !== TcpState.LISTEN);
+    });
   }
 
   // ---- user calls ------------------------------------------------------------
@@ -223,7 +228,7 @@ export class TcpLayer implements ProtocolHandler {
     const max = this.config.somaxconn;
     const b = backlog < 0 || backlog > max ? max : Math.floor(backlog);
     if (ep.state === TcpState.LISTEN) {
-      ep.backlog = b;
+      ep.listenQueues!.backlog = b;
       return;
     }
     if (ep.state !== TcpState.CLOSED || ep.wasConnected) throw new EndpointError('EINVAL', 'socket is connected');
@@ -234,7 +239,7 @@ export class TcpLayer implements ProtocolHandler {
     } else if (this.conflicts(ep, ep.localAddr, ep.localPort, true)) {
       throw new EndpointError('EADDRINUSE');
     }
-    ep.backlog = b;
+    ep.listenQueues = new ListenQueues(b);
     ep.shutRead = false;
     ep.shutWrite = false;
     this.setState(ep, TcpState.LISTEN);
@@ -265,7 +270,7 @@ export class TcpLayer implements ProtocolHandler {
   connect(ep: TcpEndpoint, addr: number, port: number): void {
     if (addr === 0) addr = ep.boundAddr && this.ip.isLocalAddress(ep.localAddr) ? ep.localAddr : 0x7f000001;
     if (port === 0) throw new EndpointError('ECONNREFUSED', 'port 0');
-    const route = this.ip.routeTo(addr);
+    const route = this.routeFor(addr);
     // Linux tcp_v4_connect: no route, or a broadcast / multicast destination, is ENETUNREACH.
     if (!route || route.broadcast || isLimitedBroadcast(addr) || isMulticastIPv4(addr)) throw new EndpointError('ENETUNREACH');
     const src = ep.boundAddr ? ep.localAddr : route.src;
@@ -308,14 +313,13 @@ export class TcpLayer implements ProtocolHandler {
   }
 
   private portTakenForConnect(p: number, src: number, dst: number, dport: number): boolean {
-    const list = this.bound.get(p);
-    if (list) for (const o of list) if (o.boundPort || o.state === TcpState.LISTEN || o.inConnTable === false) return true;
+    if (this.bound.some(p, (o) => o.boundPort || o.state === TcpState.LISTEN || o.inConnTable === false)) return true;
     return this.lookupConn(src, p, dst, dport) !== null;
   }
 
   /** accept(2): the oldest established child, or null when the queue is empty. */
   accept(l: TcpEndpoint): TcpEndpoint | null {
-    const c = l.acceptQueue.shift() ?? null;
+    const c = l.listenQueues?.acceptQueue.shift() ?? null;
     if (c) c.parent = null;
     return c;
   }
@@ -339,7 +343,7 @@ export class TcpLayer implements ProtocolHandler {
       case TcpState.SYN_RECEIVED:
         // RFC 9293 CLOSE in SYN-RECEIVED with nothing queued: FIN now, FIN-WAIT-1 (Linux tcp_close_state).
         ep.finQueued = true;
-        ep.cc ??= this.createCc(ep);
+        this.ccOf(ep);
         this.setState(ep, TcpState.FIN_WAIT_1);
         break;
       case TcpState.SYN_SENT:
@@ -348,14 +352,15 @@ export class TcpLayer implements ProtocolHandler {
       default:
         return;
     }
-    if (ep.keepalive && ep.slowMode === SLOW_KEEPALIVE) this.scheduler.disarm(ep.slow);
+    if (ep.keepalive && ep.slowMode === SLOW_KEEPALIVE) this.scheduler.disarm(ep.slowTimer);
     output(this, ep);
   }
 
   /** A listener stops (close or shutdown): established children get an RST, half-open ones vanish (Linux inet_csk_listen_stop). */
   stopListening(l: TcpEndpoint): void {
     this.removeListener(l);
-    for (const c of l.acceptQueue) {
+    const q = l.listenQueues!;
+    for (const c of q.acceptQueue) {
       c.orphan = true;
       c.parent = null;
       if (c.state !== TcpState.CLOSED) {
@@ -363,15 +368,15 @@ export class TcpLayer implements ProtocolHandler {
         this.done(c);
       }
     }
-    l.acceptQueue.length = 0;
-    for (const c of l.synQueue) {
+    q.acceptQueue.length = 0;
+    for (const c of q.synQueue) {
       c.parent = null;
       c.orphan = true;
       this.done(c);
     }
-    l.synQueue.length = 0;
+    q.synQueue.length = 0;
     this.setState(l, TcpState.CLOSED);
-    l.wait.notify(ALL_EVENTS);
+    l.notify(ALL_EVENTS);
   }
 
   /**
@@ -477,12 +482,13 @@ export class TcpLayer implements ProtocolHandler {
     // A SYN with FIN is never legitimate: Linux discards it in LISTEN.
     if (!(f & TCP_SYN) || f & TCP_FIN) return;
     const c = this.counters;
-    if (l.acceptQueue.length > l.backlog || l.synQueue.length >= Math.max(l.backlog, 1)) {
-      if (l.acceptQueue.length > l.backlog) c.extListenOverflows++;
+    const q = l.listenQueues!;
+    if (q.acceptQueue.length > q.backlog || q.synQueue.length >= Math.max(q.backlog, 1)) {
+      if (q.acceptQueue.length > q.backlog) c.extListenOverflows++;
       c.extListenDrops++;
       return;
     }
-    const route = this.ip.routeTo(src);
+    const route = this.routeFor(src);
     if (!route) return;
     const ch = this.create();
     ch.reuseAddr = l.reuseAddr;
@@ -490,18 +496,13 @@ export class TcpLayer implements ProtocolHandler {
     ch.nodelay = l.nodelay;
     ch.cork = l.cork;
     ch.keepalive = l.keepalive;
-    ch.keepIdleS = l.keepIdleS;
-    ch.keepIntvlS = l.keepIntvlS;
-    ch.keepCnt = l.keepCnt;
-    ch.userTimeoutMs = l.userTimeoutMs;
-    ch.userMss = l.userMss;
     ch.ccName = l.ccName;
     ch.oobInline = l.oobInline;
-    ch.ttl = l.ttl;
-    ch.tos = l.tos;
+    // Keepalive times, user timeout, MSS, TTL, TOS and the SO_RCVBUF / SO_SNDBUF locks (autotune;
+    // Linux sk_userlocks) are inherited.
+    ch.userOpts = l.userOpts === null ? null : l.userOpts.copy();
     ch.sendBuf.resize(l.sendBuf.capacity);
     ch.recvBuf.resize(l.recvBuf.capacity);
-    ch.bufLocks = l.bufLocks; // autotune: SO_RCVBUF / SO_SNDBUF locks are inherited (Linux sk_userlocks)
     ch.localAddr = dst;
     ch.remoteAddr = src;
     ch.remotePort = seg.srcPort;
@@ -527,7 +528,7 @@ export class TcpLayer implements ProtocolHandler {
     ch.lastRecvAt = now;
     this.bindPort(ch, l.localPort);
     this.hashConn(ch);
-    l.synQueue.push(ch);
+    q.synQueue.push(ch);
     this.setState(ch, TcpState.SYN_RECEIVED);
     ch.rttStart = now;
     sendSyn(this, ch);
@@ -602,13 +603,13 @@ export class TcpLayer implements ProtocolHandler {
       if (old === TcpState.SYN_SENT || old === TcpState.SYN_RECEIVED) c.attemptFails++;
     }
     ep.state = ns;
-    ep.wait.notify(ALL_EVENTS);
+    ep.notify(ALL_EVENTS);
   }
 
   /** A passive child cannot complete: its listener's accept queue is full (counted as Linux does). */
   acceptQueueFull(ep: TcpEndpoint): boolean {
-    const l = ep.parent;
-    if (!ep.passive || !l || l.acceptQueue.length <= l.backlog) return false;
+    const q = ep.parent?.listenQueues;
+    if (!ep.passive || !q || q.acceptQueue.length <= q.backlog) return false;
     this.counters.extListenOverflows++;
     this.counters.extListenDrops++;
     return true;
@@ -618,16 +619,19 @@ export class TcpLayer implements ProtocolHandler {
   establish(ep: TcpEndpoint): void {
     const l = ep.parent;
     if (ep.passive && l) {
-      const i = l.synQueue.indexOf(ep);
-      if (i >= 0) l.synQueue.splice(i, 1);
-      l.acceptQueue.push(ep);
+      const q = l.listenQueues!;
+      const i = q.synQueue.indexOf(ep);
+      if (i >= 0) q.synQueue.splice(i, 1);
+      q.acceptQueue.push(ep);
       this.counters.passiveOpens++;
     }
-    ep.cc = this.createCc(ep);
+    // No congestion control yet: it comes with the first data (ccOf), so an idle connection holds none.
     ep.wasConnected = true;
     ep.retransmits = 0;
     ep.rtxMode = RTX_NONE;
-    this.scheduler.disarm(ep.rtx);
+    // The handshake's timer goes: an idle connection holds no timer (the next send makes one).
+    this.scheduler.disarm(ep.rtxTimer);
+    ep.rtxTimer = null;
     ep.headSentAt = ep.lastRecvAt = this.scheduler.now();
     this.setState(ep, TcpState.ESTABLISHED);
     if (ep.finQueued) {
@@ -635,7 +639,7 @@ export class TcpLayer implements ProtocolHandler {
       this.shutdownWrite(ep);
     }
     if (ep.keepalive) this.armKeepalive(ep);
-    if (ep.passive && l) l.wait.notify(POLLIN);
+    if (ep.passive && l) l.notify(POLLIN);
   }
 
   /** A valid RST arrived (Linux tcp_reset): the error by state, then CLOSED. */
@@ -673,9 +677,10 @@ export class TcpLayer implements ProtocolHandler {
     // An established child reset before accept() stays queued: accept() hands it out, closed.
     let awaitingAccept = false;
     if (l) {
-      const i = l.synQueue.indexOf(ep);
-      if (i >= 0) l.synQueue.splice(i, 1);
-      awaitingAccept = l.acceptQueue.includes(ep);
+      const q = l.listenQueues!;
+      const i = q.synQueue.indexOf(ep);
+      if (i >= 0) q.synQueue.splice(i, 1);
+      awaitingAccept = q.acceptQueue.includes(ep);
       if (!awaitingAccept) ep.parent = null;
     }
     this.setState(ep, TcpState.CLOSED);
@@ -683,9 +688,9 @@ export class TcpLayer implements ProtocolHandler {
     ep.shutWrite = true;
     if (err && !ep.orphan) ep.pendingError = err;
     const s = this.scheduler;
-    s.disarm(ep.rtx);
-    s.disarm(ep.delack);
-    s.disarm(ep.slow);
+    s.disarm(ep.rtxTimer);
+    s.disarm(ep.delackTimer);
+    s.disarm(ep.slowTimer);
     ep.rtxMode = RTX_NONE;
     ep.slowMode = SLOW_NONE;
     this.unhashConn(ep);
@@ -696,7 +701,7 @@ export class TcpLayer implements ProtocolHandler {
     if (wasTimeWait) this.counters.extTW++;
     if (ep.orphan && !awaitingAccept) this.release(ep);
     else if (!ep.boundPort) this.unbindPort(ep);
-    ep.wait.notify(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+    ep.notify(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
   }
 
   /** Frees an endpoint nobody holds: out of every table, storage returned. */
@@ -707,9 +712,9 @@ export class TcpLayer implements ProtocolHandler {
     this.unbindPort(ep);
     this.removeListener(ep);
     const s = this.scheduler;
-    s.disarm(ep.rtx);
-    s.disarm(ep.delack);
-    s.disarm(ep.slow);
+    s.disarm(ep.rtxTimer);
+    s.disarm(ep.delackTimer);
+    s.disarm(ep.slowTimer);
     ep.sendBuf.clear();
     ep.sendBuf.release();
     ep.recvBuf.clear();
@@ -724,7 +729,7 @@ export class TcpLayer implements ProtocolHandler {
   enterTimeWait(ep: TcpEndpoint): void {
     this.setState(ep, TcpState.TIME_WAIT);
     const s = this.scheduler;
-    s.disarm(ep.rtx);
+    s.disarm(ep.rtxTimer);
     ep.rtxMode = RTX_NONE;
     ep.sendBuf.clear();
     ep.sendBuf.release();
@@ -769,7 +774,15 @@ export class TcpLayer implements ProtocolHandler {
     sendAck(this, ep);
   }
 
-  /** The connection's congestion control, by the name TCP_CONGESTION or the config chose. */
+  /**
+   * The connection's congestion control, created when it first has data (or a FIN) to send:
+   * until then it holds none, and TCP_INFO reports the initial window it would start with.
+   */
+  ccOf(ep: TcpEndpoint): CongestionControl {
+    return (ep.cc ??= this.createCc(ep));
+  }
+
+  /** A congestion control for the connection, by the name TCP_CONGESTION or the config chose. */
   createCc(ep: TcpEndpoint): CongestionControl {
     const f = congestionControlFactory(ep.ccName) ?? congestionControlFactory(this.config.congestionControl);
     return f ? f(ep.sndMss) : new NewReno(ep.sndMss);

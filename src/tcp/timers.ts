@@ -27,9 +27,10 @@ function userTimeoutExpired(t: TcpLayer, ep: TcpEndpoint): boolean {
  * at the next backed-off retransmission.
  */
 function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
-  if (ep.userTimeoutMs <= 0 || !ep.rtx.armed) return;
+  const rtx = ep.rtxTimer;
+  if (ep.userTimeoutMs <= 0 || rtx === null || !rtx.armed) return;
   const deadline = ep.headSentAt + ep.userTimeoutMs;
-  if (ep.rtx.at > deadline) t.scheduler.arm(ep.rtx, Math.max(deadline, t.scheduler.now()));
+  if (rtx.at > deadline) t.scheduler.arm(rtx, Math.max(deadline, t.scheduler.now()));
 }
 
 /**
@@ -86,7 +87,7 @@ export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
   ep.dupAcks = 0;
   if (ep.sackOk) sackOnTimeout(t, ep);
   // R1 (RFC 1122 §4.2.3.5): after retries1 the route may be stale; look it up again.
-  if (ep.retransmits === cfg.retries1) ep.route = t.ip.routeTo(ep.remoteAddr) ?? ep.route;
+  if (ep.retransmits === cfg.retries1) ep.route = t.routeFor(ep.remoteAddr) ?? ep.route;
   ep.rtt.backoff();
   retransmitHead(t, ep, true);
   clampToUserTimeout(t, ep);

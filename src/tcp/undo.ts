@@ -21,21 +21,37 @@ export const UNDO_NONE = 0;
 export const UNDO_RECOVERY = 1;
 export const UNDO_TIMEOUT = 2;
 
+/** The episode under way (TcpEndpoint.undo; created at the connection's first reduction). */
+export class UndoEpisode {
+  /** UNDO_RECOVERY or UNDO_TIMEOUT; UNDO_NONE once undone (until the next reduction). */
+  kind = UNDO_NONE;
+  /** SND.UNA when it began. */
+  marker = 0;
+  /** Its retransmissions not yet shown needless by a D-SACK. */
+  retrans = 0;
+  /** All its retransmissions. */
+  sent = 0;
+  /** The TSval of its first retransmission (-1: none yet, or no timestamps). */
+  tsval = -1;
+}
+
 /** A reduction happened: recovery entered (UNDO_RECOVERY) or a segment's first timeout (UNDO_TIMEOUT). */
 export function beginEpisode(ep: TcpEndpoint, kind: number): void {
-  ep.undoKind = kind;
-  ep.undoMarker = ep.sndUna;
-  ep.undoRetrans = 0;
-  ep.undoSent = 0;
-  ep.undoTsval = -1;
+  const u = (ep.undo ??= new UndoEpisode());
+  u.kind = kind;
+  u.marker = ep.sndUna;
+  u.retrans = 0;
+  u.sent = 0;
+  u.tsval = -1;
 }
 
 /** A segment was retransmitted at `now`. */
 export function noteRetransmission(ep: TcpEndpoint, now: number): void {
-  if (ep.undoKind === UNDO_NONE) return;
-  ep.undoRetrans++;
-  ep.undoSent++;
-  if (ep.undoTsval < 0 && ep.tsOk) ep.undoTsval = tsNow(now, ep);
+  const u = ep.undo;
+  if (u === null || u.kind === UNDO_NONE) return;
+  u.retrans++;
+  u.sent++;
+  if (u.tsval < 0 && ep.tsOk) u.tsval = tsNow(now, ep);
 }
 
 /**
@@ -43,22 +59,23 @@ export function noteRetransmission(ep: TcpEndpoint, now: number): void {
  * duplicates it reports, and undo the reduction when the evidence says it was spurious.
  */
 export function checkUndo(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, priorUna: number, dsack: [number, number] | null): void {
-  if (ep.undoKind === UNDO_NONE || ep.cc === null || ep.undoSent === 0) return;
+  const u = ep.undo;
+  if (u === null || u.kind === UNDO_NONE || ep.cc === null || u.sent === 0) return;
   // A D-SACK for data between the episode's start and the ACK before this one reports a
   // retransmission that was not needed (Linux tcp_check_dsack).
-  if (dsack !== null && seqLe(dsack[1], priorUna) && seqGt(dsack[1], ep.undoMarker)) {
+  if (dsack !== null && seqLe(dsack[1], priorUna) && seqGt(dsack[1], u.marker)) {
     const segs = Math.max(1, Math.ceil(((dsack[1] - dsack[0]) | 0) / ep.sndMss));
-    ep.undoRetrans = Math.max(0, ep.undoRetrans - segs);
+    u.retrans = Math.max(0, u.retrans - segs);
   }
   const ts = seg.options.timestamp;
   // Eifel: the ACK advanced SND.UNA and echoes a TSval sent before the first retransmission.
-  const eifel = ep.tsOk && ep.undoTsval >= 0 && ts !== undefined && ts.echo !== 0 && seqGt(seg.ack, priorUna) && ((ts.echo - ep.undoTsval) | 0) < 0;
-  const allDuplicates = ep.undoRetrans === 0;
+  const eifel = ep.tsOk && u.tsval >= 0 && ts !== undefined && ts.echo !== 0 && seqGt(seg.ack, priorUna) && ((ts.echo - u.tsval) | 0) < 0;
+  const allDuplicates = u.retrans === 0;
   if (!eifel && !allDuplicates) return;
   if (!ep.cc.undo(t.ccSample(ep))) return;
   const c = t.counters;
-  if (ep.undoKind === UNDO_TIMEOUT) c.extTCPSpuriousRTOs++;
-  ep.undoKind = UNDO_NONE;
+  if (u.kind === UNDO_TIMEOUT) c.extTCPSpuriousRTOs++;
+  u.kind = UNDO_NONE;
   if (eifel) c.extTCPLossUndo++;
   else c.extTCPDSACKUndo++;
   // The originals arrived: stop resending what the timeout rewound, forget RACK's verdicts.

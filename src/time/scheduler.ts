@@ -2,7 +2,10 @@ import type { Clock } from './clock.js';
 
 /**
  * A reusable timer. Protocol code keeps one per purpose (RTO, delayed ACK, ARP entry…)
- * and re-arms it; arming never allocates.
+ * and re-arms it; arming never allocates. The callback gets the timer, so one function can
+ * serve many timers that each name what they work on in `context` (TCP's connection timers):
+ * no closure is kept per timer. Every timer is this one class, so the scheduler's heap code
+ * sees one object shape.
  */
 export class Timer {
   /** Deadline in clock milliseconds; meaningful only while armed. */
@@ -15,10 +18,12 @@ export class Timer {
    * @param internal true for the stack's own timers (ARP, reassembly, link delivery…), which
    *   never resume application code by themselves. Any other timer firing counts as a possible
    *   application wake-up (see TimerScheduler.wakeups), so virtual time never runs ahead of it.
+   * @param context what the callback works on, for a callback shared by several timers.
    */
   constructor(
-    public callback: () => void,
+    public callback: (timer: Timer) => void,
     readonly internal = false,
+    readonly context: unknown = null,
   ) {}
   get armed(): boolean {
     return this.index >= 0;
@@ -73,12 +78,14 @@ export class TimerScheduler {
 
   /** Convenience for one-shot work; prefer a reusable Timer on hot paths. */
   after(delay: number, callback: () => void): Timer {
-    const t = new Timer(callback);
+    const t = new Timer(() => callback());
     this.armIn(t, delay);
     return t;
   }
 
-  disarm(timer: Timer): void {
+  /** Stops `timer` if armed; null (a timer never created) is accepted and ignored. */
+  disarm(timer: Timer | null): void {
+    if (timer === null) return;
     const i = timer.index;
     if (i < 0) return;
     const last = this.heap.pop()!;
@@ -106,7 +113,7 @@ export class TimerScheduler {
       this.disarm(t);
       n++;
       if (!t.internal) this.wakeups++;
-      t.callback();
+      t.callback(t);
     }
     return n;
   }
@@ -123,7 +130,7 @@ export class TimerScheduler {
       const t = this.heap[0]!;
       this.disarm(t);
       n++;
-      t.callback();
+      t.callback(t);
     }
     return n;
   }

@@ -13,6 +13,7 @@ import { POLLOUT } from '../../src/stack/events.js';
 import { newCounters } from '../../src/stack/counters.js';
 import { defaultTcpConfig } from '../../src/tcp/config.js';
 import { TcpEndpoint } from '../../src/tcp/tcp-endpoint.js';
+import { RttBounds } from '../../src/tcp/rtt.js';
 import type { TcpLayer } from '../../src/tcp/tcp-layer.js';
 import type { TcpRepr } from '../../src/wire/tcp.js';
 import type { CongestionControl } from '../../src/tcp/congestion/congestion-control.js';
@@ -228,9 +229,9 @@ interface Fake {
 function fake(): Fake {
   const config = defaultTcpConfig();
   const clock = { now: 0 };
-  const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false } as unknown as TcpLayer;
+  const t = { config, counters: newCounters().tcp, scheduler: { now: () => clock.now }, tuneMem: 0, tunePressure: false, ccOf: (e: TcpEndpoint) => e.cc } as unknown as TcpLayer;
   const noop = (): void => {};
-  const ep = new TcpEndpoint(config, noop, noop, noop);
+  const ep = new TcpEndpoint({ config, rttBounds: () => new RttBounds(), rtxTimerFired: noop, delackTimerFired: noop, slowTimerFired: noop });
   ep.advMss = 1460;
   ep.sndMss = 1448;
   ep.rcvMss = 1448;

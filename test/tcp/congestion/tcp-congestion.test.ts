@@ -72,6 +72,14 @@ test('accept() inherits the listener\'s choice; each end runs its own algorithm'
     const [s] = await accepting;
     assert.equal(get(b, s), 'reno');
     assert.equal(get(a, c), 'cubic');
+    // The controllers are created with the first data each end sends.
+    const srvEp = b.tcp.endpoints().find((e) => e.localPort === 80 && e.remotePort !== 0)!;
+    assert.equal(srvEp.cc, null, 'an idle connection holds no congestion control');
+    assert.equal(info(b, s).tcpi_snd_cwnd, 10, 'TCP_INFO reports the initial window before it exists');
+    await a.sockets.send(c, bytes('x'));
+    await readN(b.sockets, s, 1);
+    await b.sockets.send(s, bytes('y'));
+    await readN(a.sockets, c, 1);
     const srv = b.tcp.endpoints().find((e) => e.localPort === 80 && e.cc !== null)!;
     assert.ok(srv.cc instanceof NewReno);
     const cli = a.tcp.endpoints().find((e) => e.remotePort === 80)!;
