@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { ss } from './lib/stack.js';
 import type { Benchmark, BenchOptions, Mode, SideResults } from './lib/types.js';
-import { alternate } from './lib/stats.js';
+import { alternate, summarize } from './lib/stats.js';
 import { pair, connectPair } from './lib/sockstack.js';
 import { listen, closeServer } from './lib/node-peer.js';
 
@@ -60,10 +60,11 @@ export async function sockstackBulk(total: number, mtu: number, offload: boolean
 /**
  * The peer: the same transfer over Node's net on the kernel loopback. The reader is the
  * connecting side so it can read as sockstack's reader does, into one 64 KiB buffer
- * (net.connect's `onread`; a server's accepted socket has no such option), rather than taking a
- * new Buffer per 'data' event; the writer writes 64 KiB chunks, honouring backpressure.
+ * (net.connect's `onread`; a server's accepted socket has no such option); with `reader: 'data'`
+ * it takes a new Buffer per 'data' event instead, Node's default (reported as a secondary
+ * figure). The writer writes 64 KiB chunks, honouring backpressure.
  */
-async function nodeBulk(total: number): Promise<number> {
+async function nodeBulk(total: number, reader: 'onread' | 'data' = 'onread'): Promise<number> {
   const chunk = Buffer.alloc(CHUNK, 0x5a);
   let t0 = 0;
   const server = net.createServer((sock) => {
@@ -84,17 +85,22 @@ async function nodeBulk(total: number): Promise<number> {
   });
   const port = await listen(server);
   let got = 0;
-  const c = net.connect({
-    port,
-    host: '127.0.0.1',
-    onread: {
-      buffer: Buffer.alloc(CHUNK),
-      callback: (n: number) => {
-        got += n;
-        return true;
-      },
-    },
-  });
+  const c =
+    reader === 'onread'
+      ? net.connect({
+          port,
+          host: '127.0.0.1',
+          onread: {
+            buffer: Buffer.alloc(CHUNK),
+            callback: (n: number) => {
+              got += n;
+              return true;
+            },
+          },
+        })
+      : net.connect(port, '127.0.0.1').on('data', (d: Buffer) => {
+          got += d.length;
+        });
   await new Promise<void>((resolve, reject) => {
     c.once('end', () => resolve());
     c.once('error', reject);
@@ -120,6 +126,7 @@ function bulk(name: string, mtu: number, offload: boolean, target: Benchmark['ta
       // The warm-up round (rep -1) of a quick run moves what a full run's does, for both sides.
       const warm = o.mode === 'quick' ? totalBytes('full') : total;
       const last: SockstackBulk[] = [];
+      const dataEvents: number[] = [];
       const r = await alternate(
         o.reps,
         async (rep) => {
@@ -127,7 +134,11 @@ function bulk(name: string, mtu: number, offload: boolean, target: Benchmark['ta
           last.push(x);
           return x.gbps;
         },
-        (rep) => nodeBulk(rep < 0 ? warm : total),
+        async (rep) => {
+          // Node's default reader too, once per measured round, for the secondary figure.
+          if (rep >= 0) dataEvents.push(await nodeBulk(total, 'data'));
+          return nodeBulk(rep < 0 ? warm : total);
+        },
         (rep, s, p) => o.progress(`rep ${rep + 1}/${o.reps}: sockstack ${s.toFixed(3)} Gbit/s, node ${p?.toFixed(3)} Gbit/s`),
       );
       const x = last[last.length - 1]!;
@@ -149,6 +160,8 @@ function bulk(name: string, mtu: number, offload: boolean, target: Benchmark['ta
           meanSegmentPayloadBytes: total / Math.max(1, x.segments),
           retransmittedSegments: x.retrans,
           receiverChecksumErrors: x.csumErrors,
+          // The peer reading through 'data' events (a new Buffer per read) instead of onread.
+          nodeDataEventsGbps: dataEvents.length > 0 ? summarize(dataEvents).median : null,
         },
         notes,
       };
