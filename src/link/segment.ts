@@ -133,6 +133,8 @@ class InFlight {
   held = false;
   /** Arrival time, while it waits in the segment's line (Segment.joinLine). */
   at = 0;
+  /** The scheduler sequence number its own timer would have had (ties at equal arrival times). */
+  armSeq = 0;
   constructor(fire: (f: InFlight) => void) {
     this.timer = new Timer(() => fire(this), true);
   }
@@ -444,20 +446,27 @@ export class Segment {
     const n = line.length;
     if (n > this.lineHead && line[n - 1]!.at > at) return false;
     f.at = at;
+    f.armSeq = this.scheduler.reserveSeq();
     line.push(f);
-    if (n === this.lineHead) this.scheduler.arm(this.lineTimer, at);
+    if (n === this.lineHead) this.scheduler.armAs(this.lineTimer, at, f.armSeq);
     return true;
   }
 
   /**
    * Delivers the line's frames that are due, in order. Frames sent meanwhile wait for the
-   * next firing (re-armed behind whatever else became due now), as their own timers would.
+   * next firing, ordered among other timers as their own timers would be.
    */
   private drainLine(): void {
     const line = this.line;
     const now = this.scheduler.now();
     const end = line.length;
-    while (this.lineHead < end && line[this.lineHead]!.at <= now) this.fire(line[this.lineHead++]!);
+    // Each frame as its own timer would fire: due, and before any other timer due as early.
+    for (;;) {
+      const f = this.lineHead < end ? line[this.lineHead]! : null;
+      if (f === null || f.at > now || !this.scheduler.precedesNext(f.at, f.armSeq)) break;
+      this.lineHead++;
+      this.fire(f);
+    }
     const head = this.lineHead;
     if (head === line.length) {
       this.line = [];
@@ -468,7 +477,10 @@ export class Segment {
       this.line = line.slice(head);
       this.lineHead = 0;
     }
-    this.scheduler.arm(this.lineTimer, this.line[this.lineHead]!.at);
+    // Armed as the next frame's own timer would have been: a frame with a timer of its own due
+    // at the same instant but sent later (from the same port, say) must not overtake it.
+    const next = this.line[this.lineHead]!;
+    this.scheduler.armAs(this.lineTimer, next.at, next.armSeq);
   }
 
   /**

@@ -58,9 +58,30 @@ export class TimerScheduler {
 
   /** Arms (or re-arms) `timer` to fire at absolute time `at`. */
   arm(timer: Timer, at: number): void {
+    this.armAs(timer, at, this.seqCounter++);
+  }
+
+  /**
+   * Reserves the arming sequence number a timer armed now would get. A timer that stands for
+   * several events (a link's queue of frames in flight) re-arms with armAs() and the reserved
+   * number of the event it fires for next, so among timers of equal deadline it fires where that
+   * event's own timer would have.
+   */
+  reserveSeq(): number {
+    return this.seqCounter++;
+  }
+
+  /** Whether an event at (`at`, `seq`) comes before every armed timer (or none is armed). */
+  precedesNext(at: number, seq: number): boolean {
+    const h = this.heap[0];
+    return h === undefined || at < h.at || (at === h.at && seq < h.seq);
+  }
+
+  /** Arms `timer` for `at` with a sequence number from reserveSeq() (ties fire in that order). */
+  armAs(timer: Timer, at: number, seq: number): void {
     if (!(at >= 0)) at = 0; // NaN and negatives fire at once rather than corrupting the heap
     timer.at = at;
-    timer.seq = this.seqCounter++;
+    timer.seq = seq;
     if (timer.index >= 0) {
       this.fix(timer.index);
     } else {

@@ -542,3 +542,28 @@ test('checksumOffload: ports report the option; hosts on such a segment skip UDP
     assert.equal(b.counters.udp.inCsumErrors, 0);
   }
 });
+
+test('frames from one port arrive in the order sent, even when another port with more latency sends between them', () => {
+  // The segment keeps frames in flight in one line behind one timer; a frame that would overtake
+  // the line's last one takes a timer of its own. Ties at one arrival time must still follow the
+  // order of sending, as they did with a timer per frame.
+  const { clock, log, drain, send, ports } = setup({ latency: 5 }, 1, ['p', 'q', 'r']);
+  ports.q!.setImpairments({ latency: 20 });
+  // Learn every MAC so the frames below are unicast.
+  send('p', mac(3), 90);
+  send('q', mac(3), 91);
+  send('r', mac(1), 92);
+  drain();
+  log.length = 0;
+  clock.advanceTo(100);
+  send('r', mac(1), 100); // heads the line, due at 105
+  clock.advanceTo(101);
+  send('p', mac(3), 1); // joins the line, due at 106
+  send('q', mac(3), 2); // joins the line, due at 121
+  send('p', mac(3), 3); // due at 106, before the line's last frame: a timer of its own
+  drain();
+  assert.deepEqual(
+    log.map((a) => `${a.to}<-${a.id}@${a.t}`),
+    ['p<-100@105', 'r<-1@106', 'r<-3@106', 'r<-2@121'],
+  );
+});
