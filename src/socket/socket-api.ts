@@ -51,6 +51,8 @@ function checkData(data: unknown, syscall: string): Uint8Array {
   return data;
 }
 
+const firstOf = <T>(pair: readonly [T, unknown]): T => pair[0];
+
 function checkLength(len: unknown, syscall: string): number {
   if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) throw new SocketError('EINVAL', syscall, 'length must be a non-negative integer');
   return len;
@@ -290,24 +292,34 @@ export class SocketApi {
   // ---- data ----------------------------------------------------------------
 
   send(fd: number, data: Uint8Array, flags = 0): Promise<number> {
-    return this.doSend('send', fd, data, flags, null); // async: every error is a rejection
+    return this.doSend('send', fd, data, flags, null);
   }
 
   sendto(fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
-    return this.doSend('sendto', fd, data, flags, addr); // async: every error is a rejection
+    return this.doSend('sendto', fd, data, flags, addr);
   }
 
   write(fd: number, data: Uint8Array): Promise<number> {
-    return this.doSend('write', fd, data, 0, null); // async: every error is a rejection
+    return this.doSend('write', fd, data, 0, null);
   }
 
-  private async doSend(sys: string, fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
-    const s = this.sock(fd, sys);
-    if (s.endpoint.kind === 'tcp') {
-      checkData(data, sys);
-      // tcp_sendmsg ignores a destination address on a stream socket.
-      return await streamSend(this.stream, s, fd, sys, data, flags);
+  /** Not async itself (one async frame fewer per stream send); every error is still a rejection. */
+  private doSend(sys: string, fd: number, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
+    let s: OpenSocket;
+    try {
+      s = this.sock(fd, sys);
+      if (s.endpoint.kind === 'tcp') {
+        checkData(data, sys);
+        // tcp_sendmsg ignores a destination address on a stream socket.
+        return streamSend(this.stream, s, fd, sys, data, flags);
+      }
+    } catch (e) {
+      return Promise.reject(e);
     }
+    return this.sendDatagram(s, sys, data, flags, addr);
+  }
+
+  private async sendDatagram(s: OpenSocket, sys: string, data: Uint8Array, flags: number, addr: SockAddr | null): Promise<number> {
     // udp_sendmsg / raw_sendmsg: "Mirror BSD error message compatibility".
     if ((flags & C.MSG_OOB) !== 0) throw new SocketError('EOPNOTSUPP', sys, 'MSG_OOB on a datagram socket');
     checkData(data, sys);
@@ -327,23 +339,28 @@ export class SocketApi {
    * land in it, as C's recv(fd, buf, len, flags), and it resolves to the view of it filled
    * (no allocation per call). Either way, length 0 means orderly EOF. read and recvfrom alike.
    */
-  async recv(fd: number, length: number | Uint8Array, flags = 0): Promise<Uint8Array> {
-    const s = this.sock(fd, 'recv');
-    const into = length instanceof Uint8Array ? length : null;
-    const len = into !== null ? into.length : checkLength(length, 'recv');
-    // The stream path builds no source address (recv has nowhere to put it).
-    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'recv', len, flags, into);
-    const [data] = await this.recvDatagram(s, 'recv', fd, len, flags, into);
-    return data;
+  recv(fd: number, length: number | Uint8Array, flags = 0): Promise<Uint8Array> {
+    return this.recvData('recv', fd, length, flags);
   }
 
-  async read(fd: number, length: number | Uint8Array): Promise<Uint8Array> {
-    const s = this.sock(fd, 'read');
-    const into = length instanceof Uint8Array ? length : null;
-    const len = into !== null ? into.length : checkLength(length, 'read');
-    if (s.endpoint.kind === 'tcp') return await streamRecv(this.stream, s, fd, 'read', len, 0, into);
-    const [data] = await this.recvDatagram(s, 'read', fd, len, 0, into);
-    return data;
+  read(fd: number, length: number | Uint8Array): Promise<Uint8Array> {
+    return this.recvData('read', fd, length, 0);
+  }
+
+  /**
+   * recv and read. Not async itself (one async frame fewer per stream receive); every error is
+   * still a rejection. The stream path builds no source address (there is nowhere to put it).
+   */
+  private recvData(sys: string, fd: number, length: number | Uint8Array, flags: number): Promise<Uint8Array> {
+    try {
+      const s = this.sock(fd, sys);
+      const into = length instanceof Uint8Array ? length : null;
+      const len = into !== null ? into.length : checkLength(length, sys);
+      if (s.endpoint.kind === 'tcp') return streamRecv(this.stream, s, fd, sys, len, flags, into);
+      return this.recvDatagram(s, sys, fd, len, flags, into).then(firstOf);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async recvfrom(fd: number, length: number | Uint8Array, flags = 0): Promise<[Uint8Array, SockAddr]> {
