@@ -128,15 +128,7 @@ export class TimerScheduler {
    * by the callbacks themselves. Returns how many fired.
    */
   runDue(now: number = this.clock.now()): number {
-    let n = 0;
-    while (this.heap.length && this.heap[0]!.at <= now) {
-      const t = this.heap[0]!;
-      this.disarm(t);
-      n++;
-      if (!t.internal) this.wakeups++;
-      t.callback(t);
-    }
-    return n;
+    return this.fireDue(now, false);
   }
 
   /**
@@ -146,9 +138,18 @@ export class TimerScheduler {
    * without first waiting for every application task to block (see Network.fireDueSoon).
    */
   runDueInternal(now: number = this.clock.now()): number {
+    return this.fireDue(now, true);
+  }
+
+  /** The loop of runDue and runDueInternal: earliest first, stopping as they say. */
+  private fireDue(now: number, internalOnly: boolean): number {
     let n = 0;
-    while (this.heap.length && this.heap[0]!.at <= now && this.heap[0]!.internal) {
+    while (this.heap.length && this.heap[0]!.at <= now) {
       const t = this.heap[0]!;
+      if (!t.internal) {
+        if (internalOnly) break;
+        this.wakeups++;
+      }
       this.disarm(t);
       n++;
       t.callback(t);
