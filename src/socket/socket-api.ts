@@ -10,7 +10,7 @@ import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, strea
 import * as C from './constants.js';
 import { LINGER_OFF, OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
-import { sleep, BlockedCall } from './wait.js';
+import { sleep, BlockedCall, type BlockedCalls } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { FdTable } from './fd-table.js';
@@ -68,7 +68,7 @@ export class SocketApi {
   readonly privileged: boolean;
   readonly maxFds: number;
   /** Calls currently blocked, for deadlock reports (`String(call)` is e.g. "recv(4)"). */
-  readonly blocked = new Set<BlockedCall>();
+  readonly blocked: BlockedCalls = new Set();
 
   private readonly stream: StreamContext;
 
@@ -82,6 +82,8 @@ export class SocketApi {
     this.fds = new FdTable<Descriptor>(FIRST_FD, this.maxFds);
     this.stream = {
       tcp: t.tcp,
+      sched: t.ip.scheduler,
+      blocked: this.blocked,
       now: () => t.ip.scheduler.now(),
       block: (s, mask, deadline, call, fd) => this.block(s, mask, deadline, call, fd),
     };

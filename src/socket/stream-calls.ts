@@ -1,15 +1,23 @@
 import { EndpointError, SocketError } from '../stack/errno.js';
-import { POLLIN, POLLOUT } from '../stack/events.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../stack/events.js';
+import type { TimerScheduler } from '../time/scheduler.js';
 import type { TcpLayer } from '../tcp/tcp-layer.js';
-import type { TcpEndpoint } from '../tcp/tcp-endpoint.js';
+import type { DirectReader, TcpEndpoint } from '../tcp/tcp-endpoint.js';
 import { TcpState } from '../tcp/state.js';
 import { NOTHING_YET, tcpRecv, tcpRecvInto, tcpRecvOob, tcpSend } from '../tcp/stream-io.js';
 import * as C from './constants.js';
 import type { OpenSocket } from './open-socket.js';
+import { AGAIN, RetryingCall, type BlockedCalls } from './wait.js';
+
+/** Events that end any blocked socket call's sleep, whatever it waits for. */
+const WAKE_ALWAYS = POLLERR | POLLHUP | POLLNVAL;
 
 /** What the stream calls need from the socket API around them. */
 export interface StreamContext {
   tcp: TcpLayer;
+  sched: TimerScheduler;
+  /** The process's calls asleep, for deadlock reports. */
+  blocked: BlockedCalls;
   now(): number;
   /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, from the call named `call`). */
   block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<unknown>;
@@ -97,37 +105,58 @@ export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number)
  * send(2) on a stream socket: blocks until every byte is queued (or EAGAIN without waiting);
  * bytes already queued are returned rather than a later error, as Linux tcp_sendmsg does.
  */
-export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: string, data: Uint8Array, flags: number): Promise<number> {
-  const ep = tcpOf(s);
-  const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.sndTimeoMs < 0;
-  const oob = (flags & C.MSG_OOB) !== 0;
-  const deadline = s.sndTimeoMs > 0 ? cx.now() + s.sndTimeoMs : Infinity;
-  let sent = 0;
-  for (;;) {
-    if (s.closed) throw new SocketError('EBADF', sys);
-    // Linux tcp_sendmsg: once bytes were queued, a failure ends the call with their count and
-    // leaves the error (sk_err) for the next call, which reports it.
-    if (sent > 0 && ep.pendingError) return sent;
-    let n: number;
-    try {
-      n = tcpSend(cx.tcp, ep, data, sent, oob);
-    } catch (e) {
-      if (sent > 0) return sent;
-      throw wrap(e, sys);
+export function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: string, data: Uint8Array, flags: number): Promise<number> {
+  return new StreamSend(cx, s, fd, sys, data, flags).run();
+}
+
+class StreamSend extends RetryingCall<number> {
+  private readonly oob: boolean;
+  private readonly dontwait: boolean;
+  /** Bytes queued so far. */
+  private sent = 0;
+
+  constructor(
+    private readonly cx: StreamContext,
+    private readonly s: OpenSocket,
+    fd: number,
+    sys: string,
+    private readonly data: Uint8Array,
+    flags: number,
+  ) {
+    super(cx.sched, s.wait, POLLOUT | WAKE_ALWAYS, sys, fd, cx.blocked, s.sndTimeoMs > 0 ? cx.sched.now() + s.sndTimeoMs : Infinity);
+    this.oob = (flags & C.MSG_OOB) !== 0;
+    this.dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.sndTimeoMs < 0;
+  }
+
+  protected attempt(): number | typeof AGAIN {
+    const { s, data } = this;
+    const ep = tcpOf(s);
+    for (;;) {
+      if (s.closed) throw new SocketError('EBADF', this.call);
+      // Linux tcp_sendmsg: once bytes were queued, a failure ends the call with their count and
+      // leaves the error (sk_err) for the next call, which reports it.
+      if (this.sent > 0 && ep.pendingError) return this.sent;
+      let n: number;
+      try {
+        n = tcpSend(this.cx.tcp, ep, data, this.sent, this.oob);
+      } catch (e) {
+        if (this.sent > 0) return this.sent;
+        throw wrap(e, this.call);
+      }
+      if (n > 0) this.sent += n;
+      if (this.sent >= data.length) return this.sent;
+      if (n > 0 && ep.sendBuf.free > 0) continue;
+      if (this.dontwait) {
+        if (this.sent > 0) return this.sent;
+        throw new SocketError('EAGAIN', this.call);
+      }
+      return AGAIN;
     }
-    if (n > 0) sent += n;
-    if (sent >= data.length) return sent;
-    if (n > 0 && ep.sendBuf.free > 0) continue;
-    if (dontwait) {
-      if (sent > 0) return sent;
-      throw new SocketError('EAGAIN', sys);
-    }
-    try {
-      await cx.block(s, POLLOUT, deadline, sys, fd);
-    } catch (e) {
-      if (sent > 0 && e instanceof SocketError && e.code === 'EAGAIN') return sent;
-      throw e;
-    }
+  }
+
+  protected override timedOut(): number {
+    if (this.sent > 0) return this.sent;
+    return super.timedOut();
   }
 }
 
@@ -137,67 +166,113 @@ export async function streamSend(cx: StreamContext, s: OpenSocket, fd: number, s
  * With `into` (length = into.length) the bytes land there, as C's recv(fd, buf, len), and the
  * result is a view of the part filled; otherwise it is a new array.
  */
-export async function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, sys: string, length: number, flags: number, into: Uint8Array | null = null): Promise<Uint8Array> {
-  const ep = tcpOf(s);
-  const peek = (flags & C.MSG_PEEK) !== 0;
+export function streamRecv(cx: StreamContext, s: OpenSocket, fd: number, sys: string, length: number, flags: number, into: Uint8Array | null = null): Promise<Uint8Array> {
   if (flags & C.MSG_OOB) {
     try {
-      const b = tcpRecvOob(ep, peek);
-      if (into === null) return b;
+      const b = tcpRecvOob(tcpOf(s), (flags & C.MSG_PEEK) !== 0);
+      if (into === null) return Promise.resolve(b);
       into.set(b.subarray(0, length));
-      return into.subarray(0, Math.min(b.length, length));
+      return Promise.resolve(into.subarray(0, Math.min(b.length, length)));
     } catch (e) {
-      throw wrap(e, sys);
+      return Promise.reject(wrap(e, sys));
     }
   }
-  const waitall = (flags & C.MSG_WAITALL) !== 0 && !peek;
-  const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
-  const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
-  // Pieces gathered so far under MSG_WAITALL into new arrays (otherwise the first read returns).
-  const parts = waitall && into === null ? ([] as Uint8Array[]) : (NO_PARTS as Uint8Array[]);
-  let got = 0;
-  for (;;) {
-    if (s.closed) throw new SocketError('EBADF', sys);
-    // Bytes this round; 0 is end of file.
-    let n: number;
-    try {
-      if (into !== null) {
-        n = tcpRecvInto(cx.tcp, ep, into, got, length - got, peek);
-      } else {
-        const r = tcpRecv(cx.tcp, ep, length - got, peek);
-        if (r !== null && r.length > 0 && !waitall) return r;
-        n = r === null ? NOTHING_YET : r.length;
-        if (n > 0) parts.push(r!);
+  return new StreamRecv(cx, s, fd, sys, length, flags, into).run();
+}
+
+class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
+  private readonly peek: boolean;
+  private readonly waitall: boolean;
+  private readonly dontwait: boolean;
+  /** Pieces gathered so far under MSG_WAITALL into new arrays (otherwise the first read returns). */
+  private readonly parts: Uint8Array[];
+  /** Bytes received so far. */
+  private got = 0;
+
+  constructor(
+    private readonly cx: StreamContext,
+    private readonly s: OpenSocket,
+    fd: number,
+    sys: string,
+    private readonly length: number,
+    flags: number,
+    private readonly into: Uint8Array | null,
+  ) {
+    super(cx.sched, s.wait, POLLIN | WAKE_ALWAYS, sys, fd, cx.blocked, s.rcvTimeoMs > 0 ? cx.sched.now() + s.rcvTimeoMs : Infinity);
+    this.peek = (flags & C.MSG_PEEK) !== 0;
+    this.waitall = (flags & C.MSG_WAITALL) !== 0 && !this.peek;
+    this.dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
+    this.parts = this.waitall && into === null ? [] : (NO_PARTS as Uint8Array[]);
+  }
+
+  protected attempt(): Uint8Array | typeof AGAIN {
+    const { s, into, length, waitall } = this;
+    const ep = tcpOf(s);
+    for (;;) {
+      if (s.closed) throw new SocketError('EBADF', this.call);
+      // Bytes this round; 0 is end of file.
+      let n: number;
+      try {
+        if (into !== null) {
+          n = tcpRecvInto(this.cx.tcp, ep, into, this.got, length - this.got, this.peek);
+        } else {
+          const r = tcpRecv(this.cx.tcp, ep, length - this.got, this.peek);
+          if (r !== null && r.length > 0 && !waitall) return r;
+          n = r === null ? NOTHING_YET : r.length;
+          if (n > 0) this.parts.push(r!);
+        }
+      } catch (e) {
+        if (this.got > 0) return this.received();
+        throw wrap(e, this.call);
       }
-    } catch (e) {
-      if (got > 0) return received(into, parts, got);
-      throw wrap(e, sys);
+      if (n !== NOTHING_YET) {
+        if (n === 0) return this.received(); // EOF
+        this.got += n;
+        if (!waitall || this.got >= length) return this.received();
+        continue;
+      }
+      if (this.dontwait) {
+        if (this.got > 0) return this.received();
+        throw new SocketError('EAGAIN', this.call);
+      }
+      return AGAIN;
     }
-    if (n !== NOTHING_YET) {
-      if (n === 0) return received(into, parts, got); // EOF
-      got += n;
-      if (!waitall || got >= length) return received(into, parts, got);
-      continue;
-    }
-    if (dontwait) {
-      if (got > 0) return received(into, parts, got);
-      throw new SocketError('EAGAIN', sys);
-    }
-    try {
-      await cx.block(s, POLLIN, deadline, sys, fd);
-    } catch (e) {
-      if (got > 0 && e instanceof SocketError && e.code === 'EAGAIN') return received(into, parts, got);
-      throw e;
-    }
+  }
+
+  protected override timedOut(): Uint8Array {
+    if (this.got > 0) return this.received();
+    return super.timedOut();
+  }
+
+  /** Asleep with a buffer to fill: arriving bytes may come straight to it (TcpEndpoint.reader). */
+  protected override sleep(timeoutMs: number): void {
+    super.sleep(timeoutMs);
+    const ep = tcpOf(this.s);
+    if (this.into !== null && !this.peek && ep.reader === null) ep.reader = this;
+  }
+
+  protected override unlink(): boolean {
+    const ep = tcpOf(this.s);
+    if (ep.reader === this) ep.reader = null;
+    return super.unlink();
+  }
+
+  /** In-order bytes from a segment while asleep: copied into the buffer; enough ends the call. */
+  take(data: Uint8Array): number {
+    const n = Math.min(data.length, this.length - this.got);
+    this.into!.set(n === data.length ? data : data.subarray(0, n), this.got);
+    this.got += n;
+    if (!this.waitall || this.got >= this.length) this.complete(this.received());
+    return n;
+  }
+
+  /** What recv returns: the part of `into` filled, or the parts joined into one array. */
+  private received(): Uint8Array {
+    return this.into !== null ? this.into.subarray(0, this.got) : join(this.parts, this.got);
   }
 }
 
 const NO_PARTS: readonly Uint8Array[] = [];
-
-/** What recv returns: the part of `into` filled, or the parts joined into one array. */
-function received(into: Uint8Array | null, parts: Uint8Array[], got: number): Uint8Array {
-  return into !== null ? into.subarray(0, got) : join(parts, got);
-}
 
 function join(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;

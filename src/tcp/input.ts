@@ -12,7 +12,7 @@ import { RTX_NONE, RTX_PERSIST, RTX_RACK, RTX_RTO, URG_NONE, URG_PENDING, URG_RE
 import { output, retransmitHead, sendAck, sendSyn } from './output.js';
 import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
 import { noteDuplicate } from './sack-receiver.js';
-import { autotuneOnData } from './autotune.js';
+import { autotuneOnData, autotuneOnRead } from './autotune.js';
 import { onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
@@ -464,15 +464,31 @@ function captureUrgent(ep: TcpEndpoint): void {
   }
 }
 
+/**
+ * In-order bytes go straight to a recv waiting on an empty queue (TcpEndpoint.reader) when
+ * nothing is queued ahead of them and no urgent mark is about: they count as read at once.
+ * Returns the bytes it took.
+ */
+function takeDirect(t: TcpLayer, ep: TcpEndpoint, data: Uint8Array): number {
+  const r = ep.reader;
+  if (r === null || ep.recvBuf.length !== 0 || ep.urgState !== URG_NONE) return 0;
+  const n = r.take(data);
+  autotuneOnRead(t, ep, n);
+  return n;
+}
+
 /** In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4 seventh). */
 function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array): void {
   const off = (seq - ep.rcvNxt) | 0;
   if (data.length > ep.rcvMss) ep.rcvMss = data.length;
   if (off === 0) {
     let n: number;
+    // Bytes a waiting reader took (readable by nobody else).
+    let taken = 0;
     const hadHoles = ep.ooo !== null && !ep.ooo.isEmpty;
     if (!hadHoles) {
-      n = ep.recvBuf.write(data);
+      taken = takeDirect(t, ep, data);
+      n = taken === data.length ? taken : taken + ep.recvBuf.write(taken === 0 ? data : data.subarray(taken));
     } else {
       const asm = ep.ooo!;
       reportOverlap(t, ep, asm, 0, data.length);
@@ -493,7 +509,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
-    if (n > 0) ep.notify(POLLIN);
+    if (n > taken) ep.notify(POLLIN);
     return;
   }
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).

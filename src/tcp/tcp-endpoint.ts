@@ -79,6 +79,16 @@ const WS_SND_SHIFT = 5;
 const WS_OFFERED_SHIFT = 10;
 
 /**
+ * A recv(fd, buf) asleep on an empty receive queue. In-order bytes that arrive while it waits
+ * go straight into its buffer instead of through recvBuf, one copy fewer, as Linux's
+ * "ucopy" (tcp_data_queue copying to a waiting reader's iovec) did; the call completes from the
+ * segment's processing, without a retry. It takes what fits and returns how many it took.
+ */
+export interface DirectReader {
+  take(data: Uint8Array): number;
+}
+
+/**
  * One TCP connection's control block (RFC 9293 §3.3.1): addresses, the send and receive
  * sequence spaces, buffers, timers and options. Protocol logic lives in the modules around
  * it (input, output, timers, user calls); the endpoint holds state and answers poll().
@@ -131,6 +141,8 @@ export class TcpEndpoint {
   recvBuf: RingBuffer;
   /** Out-of-order ranges beyond RCV.NXT (the bytes sit in recvBuf past its readable end). */
   ooo: Assembler | null = null;
+  /** A recv blocked on an empty recvBuf that takes arriving in-order bytes itself (see DirectReader). */
+  reader: DirectReader | null = null;
 
   // ---- errors (sk_shutdown and the rest of the lifecycle are flags) ----
   /** sk_err: reported once by the next call or SO_ERROR. */

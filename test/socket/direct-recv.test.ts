@@ -1,0 +1,131 @@
+/**
+ * A recv(fd, buf) asleep on an empty receive queue takes arriving in-order bytes straight into
+ * its buffer (TcpEndpoint.reader, like Linux's old "ucopy"). What an application sees must be
+ * the same as through the queue: order, lengths, MSG_WAITALL, urgent data, timeouts, close,
+ * several readers, and what poll reports.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SOL_SOCKET, SO_RCVTIMEO, SIOCINQ, MSG_WAITALL, MSG_OOB, POLLIN } from '../../src/index.js';
+import { dec, enc, rejectsErr } from './helpers.js';
+import { connectPair, tcpPair, track } from '../tcp/helpers.js';
+
+describe('recv into a waiting buffer (direct delivery)', () => {
+  it('a blocked recv gets the bytes that fit; the rest stays queued, in order', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7101);
+      const buf = new Uint8Array(5);
+      const waiting = b.sockets.recv(s, buf);
+      await a.sockets.send(c, enc('hello world'));
+      const got = await waiting;
+      assert.equal(got.buffer, buf.buffer, "a view of the caller's buffer");
+      assert.equal(dec(got), 'hello');
+      assert.equal(b.sockets.ioctl(s, SIOCINQ), 6, 'the rest of the segment is queued');
+      assert.equal(dec(await b.sockets.recv(s, 100)), ' world');
+      assert.equal(b.sockets.ioctl(s, SIOCINQ), 0);
+    });
+  });
+
+  it('MSG_WAITALL fills the buffer across segments, then the next segment is queued', async () => {
+    const { net, a, b } = tcpPair(7, { latency: 1 });
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7102);
+      const buf = new Uint8Array(6);
+      const waiting = track(b.sockets.recv(s, buf, MSG_WAITALL));
+      await a.sockets.send(c, enc('abc'));
+      await net.sleep(50);
+      assert.equal(waiting.state, 'pending', 'half the buffer: still waiting');
+      assert.equal(b.sockets.ioctl(s, SIOCINQ), 0, 'the bytes went to the buffer, not the queue');
+      await a.sockets.send(c, enc('defgh'));
+      assert.equal(dec(await waiting.promise), 'abcdef');
+      await net.sleep(50);
+      assert.equal(dec(await b.sockets.recv(s, 10)), 'gh');
+    });
+  });
+
+  it('queued bytes come first: with data already queued, recv reads the queue', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7103);
+      await a.sockets.send(c, enc('first'));
+      await net.sleep(50);
+      const buf = new Uint8Array(64);
+      const w1 = b.sockets.recv(s, buf, MSG_WAITALL);
+      await a.sockets.send(c, enc('-second'));
+      await a.sockets.send(c, new Uint8Array(52).fill(0x2e));
+      const got = await w1;
+      assert.equal(got.length, 64);
+      assert.equal(dec(got.subarray(0, 12)), 'first-second');
+    });
+  });
+
+  it('urgent data is not taken past its mark: the urgent byte still comes out of band', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7104);
+      const buf = new Uint8Array(100);
+      const waiting = b.sockets.recv(s, buf);
+      await a.sockets.send(c, enc('ab!'), MSG_OOB);
+      await net.sleep(50);
+      assert.equal(dec(await waiting), 'ab', 'the read stops at the mark');
+      assert.equal(dec(await b.sockets.recv(s, 1, MSG_OOB)), '!');
+    });
+  });
+
+  it('a recv that timed out (SO_RCVTIMEO) takes nothing more: the next bytes are queued for the next call', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7105);
+      b.sockets.setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: 0, tv_usec: 100_000 });
+      const buf = new Uint8Array(16).fill(0xee);
+      await rejectsErr(b.sockets.recv(s, buf), 'EAGAIN', 'recv');
+      await a.sockets.send(c, enc('late'));
+      await net.sleep(50);
+      assert.equal(buf[0], 0xee, 'the timed-out call left the buffer alone');
+      assert.equal(b.sockets.ioctl(s, SIOCINQ), 4);
+      assert.equal(dec(await b.sockets.recv(s, buf)), 'late');
+    });
+  });
+
+  it('two blocked readers: the first takes the first segment, the second the next', async () => {
+    const { net, a, b } = tcpPair(7, { latency: 1 });
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7106);
+      const r1 = b.sockets.recv(s, new Uint8Array(10));
+      const r2 = b.sockets.recv(s, new Uint8Array(10));
+      await a.sockets.send(c, enc('one'));
+      await net.sleep(20);
+      await a.sockets.send(c, enc('two'));
+      assert.equal(dec(await r1), 'one');
+      assert.equal(dec(await r2), 'two');
+    });
+  });
+
+  it('close while a recv waits: EBADF, and later bytes are not written to its buffer', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7107);
+      const buf = new Uint8Array(8).fill(0xee);
+      const waiting = b.sockets.recv(s, buf);
+      await b.sockets.close(s);
+      await rejectsErr(waiting, 'EBADF', 'recv');
+      await a.sockets.send(c, enc('xyz')).catch(() => 0);
+      await net.sleep(50);
+      assert.deepEqual([...buf], new Array(8).fill(0xee));
+    });
+  });
+
+  it('bytes a waiting reader took do not make the socket readable for poll', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7108);
+      const polled = track(b.sockets.poll([{ fd: s, events: POLLIN }], 200));
+      const reading = b.sockets.recv(s, new Uint8Array(32));
+      await a.sockets.send(c, enc('taken'));
+      assert.equal(dec(await reading), 'taken');
+      const [p] = await polled.promise;
+      assert.equal(p!.revents, 0, 'nothing readable: poll timed out');
+    });
+  });
+});
