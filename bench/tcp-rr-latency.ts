@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { ss } from './lib/stack.js';
 import type { Benchmark, BenchOptions, SideResults } from './lib/types.js';
 import { alternate } from './lib/stats.js';
-import { pair, connectPair, recvExactly } from './lib/sockstack.js';
+import { pair, connectPair } from './lib/sockstack.js';
 import { listen, closeServer } from './lib/node-peer.js';
 
 const MSG = 64;
@@ -21,14 +21,18 @@ export async function sockstackRtt(n: number): Promise<{ us: number; segs: numbe
     const s = b.sockets;
     c.setsockopt(cfd, ss.IPPROTO_TCP, ss.TCP_NODELAY, 1);
     s.setsockopt(sfd, ss.IPPROTO_TCP, ss.TCP_NODELAY, 1);
+    // Each side reads a whole message with one recv(MSG_WAITALL) into its buffer, as a C
+    // request/response loop does.
+    const sbuf = new Uint8Array(MSG);
+    const cbuf = new Uint8Array(MSG);
     const echo = (async () => {
-      while ((await recvExactly(s, sfd, MSG)) === MSG) await s.send(sfd, msg);
+      while ((await s.recv(sfd, sbuf, ss.MSG_WAITALL)).length === MSG) await s.send(sfd, msg);
       await s.close(sfd);
     })();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
       await c.send(cfd, msg);
-      if ((await recvExactly(c, cfd, MSG)) !== MSG) throw new Error('sockstack rr: short reply');
+      if ((await c.recv(cfd, cbuf, ss.MSG_WAITALL)).length !== MSG) throw new Error('sockstack rr: short reply');
     }
     ms = performance.now() - t0;
     await c.close(cfd);
