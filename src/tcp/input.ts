@@ -13,6 +13,7 @@ import { output, retransmitHead, sendAck, sendSyn } from './output.js';
 import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
 import { noteDuplicate } from './sack-receiver.js';
 import { autotuneOnData, autotuneOnRead } from './autotune.js';
+import { readOpensWindow } from './stream-io.js';
 import { onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
@@ -502,6 +503,9 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     }
     if (n < data.length && !hadHoles) t.counters.extTCPRcvQDrop++;
     ep.rcvNxt = (ep.rcvNxt + n) >>> 0;
+    // Bytes taken by a waiting reader were read at once: the window update a read would send
+    // rides on this segment's ACK, sent now.
+    if (taken > 0 && readOpensWindow(ep)) ep.ackNow = true;
     if (ep.urgState === URG_PENDING && seqLt(ep.urgSeq, ep.rcvNxt)) captureUrgent(ep);
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
     ep.unackedBytes += n;

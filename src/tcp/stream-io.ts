@@ -114,15 +114,21 @@ export function tcpRecvOob(ep: TcpEndpoint, peek: boolean): Uint8Array {
   throw new EndpointError('EAGAIN');
 }
 
-/**
- * After the application reads: tell the peer about a window that at least doubled, when the
- * one it knows is small (Linux tcp_cleanup_rbuf; with openedWindow's SWS rule, RFC 1122 §4.2.3.3).
- */
+/** After the application reads: a window update if readOpensWindow(). */
 function windowUpdate(t: TcpLayer, ep: TcpEndpoint): void {
+  if (readOpensWindow(ep)) sendAck(t, ep);
+}
+
+/**
+ * After the application read: whether to tell the peer about a window that at least doubled,
+ * when the one it knows is small (Linux tcp_cleanup_rbuf; with openedWindow's SWS rule, RFC
+ * 1122 §4.2.3.3). Also for bytes a waiting reader took straight from a segment.
+ */
+export function readOpensWindow(ep: TcpEndpoint): boolean {
   const st = ep.state;
-  if (!(st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) return;
+  if (!(st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) return false;
   const offered = Math.max(0, (ep.rcvAdv - ep.rcvNxt) | 0);
-  if (2 * offered > Math.min(ep.recvBuf.capacity, maxWindow(ep))) return;
+  if (2 * offered > Math.min(ep.recvBuf.capacity, maxWindow(ep))) return false;
   const win = openedWindow(ep);
-  if (win >= 0 && win >= 2 * offered) sendAck(t, ep);
+  return win >= 0 && win >= 2 * offered;
 }
