@@ -10,7 +10,7 @@ import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, strea
 import * as C from './constants.js';
 import { LINGER_OFF, OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
-import { sleep, BlockedCall, type BlockedCalls } from './wait.js';
+import { sleep, BlockedCall, BlockedCalls } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { FdTable } from './fd-table.js';
@@ -68,7 +68,7 @@ export class SocketApi {
   readonly privileged: boolean;
   readonly maxFds: number;
   /** Calls currently blocked, for deadlock reports (`String(call)` is e.g. "recv(4)"). */
-  readonly blocked: BlockedCalls = new Set();
+  readonly blocked = new BlockedCalls();
 
   private readonly stream: StreamContext;
 

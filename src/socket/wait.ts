@@ -13,6 +13,9 @@ import { SocketError } from '../stack/errno.js';
 abstract class Sleeper implements Waiter {
   private timer: Timer | null = null;
   private asleep = false;
+  /** Neighbours in the registry's list while asleep (BlockedCalls). */
+  prevBlocked: Sleeper | null = null;
+  nextBlocked: Sleeper | null = null;
 
   constructor(
     protected readonly sched: TimerScheduler,
@@ -21,7 +24,7 @@ abstract class Sleeper implements Waiter {
     /** The call and its descriptor(s), for reports; formatted only when asked. */
     readonly call: string,
     readonly fds: number | readonly number[],
-    private readonly registry: Set<Sleeper> | null,
+    private readonly registry: BlockedCalls | null,
   ) {}
 
   /** Sleeps until woken or until `timeoutMs` (negative = no timeout) passed. */
@@ -75,8 +78,38 @@ function isQueueList(q: WaitQueue | readonly WaitQueue[]): q is readonly WaitQue
   return Array.isArray(q);
 }
 
-/** What a deadlock report lists: the calls asleep in one process. */
-export type BlockedCalls = Set<Sleeper>;
+/**
+ * The calls asleep in one process, for deadlock reports: a list threaded through the calls
+ * themselves, so going to sleep and waking cost no hashing.
+ */
+export class BlockedCalls {
+  private head: Sleeper | null = null;
+  size = 0;
+
+  add(c: Sleeper): void {
+    c.prevBlocked = null;
+    c.nextBlocked = this.head;
+    if (this.head !== null) this.head.prevBlocked = c;
+    this.head = c;
+    this.size++;
+  }
+
+  delete(c: Sleeper): void {
+    if (c.prevBlocked !== null) c.prevBlocked.nextBlocked = c.nextBlocked;
+    else if (this.head === c) this.head = c.nextBlocked;
+    else return; // not listed
+    if (c.nextBlocked !== null) c.nextBlocked.prevBlocked = c.prevBlocked;
+    c.prevBlocked = c.nextBlocked = null;
+    this.size--;
+  }
+
+  /** The calls, oldest first. */
+  values(): Sleeper[] {
+    const out: Sleeper[] = [];
+    for (let c = this.head; c !== null; c = c.nextBlocked) out.push(c);
+    return out.reverse();
+  }
+}
 
 /** One blocked call (accept, connect, poll…) that its caller resumes once it is woken. */
 export class BlockedCall extends Sleeper {

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AF_INET, SOCK_DGRAM, POLLIN, POLLOUT, POLLERR, POLLNVAL, POLLHUP, EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT,
+  AF_INET, SOCK_DGRAM, SOCK_STREAM, POLLIN, POLLOUT, POLLERR, POLLNVAL, POLLHUP, EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT,
   EPOLL_CTL_ADD, EPOLL_CTL_MOD, MSG_DONTWAIT,
 } from '../../src/index.js';
 import { enc, dec, pair, rejectsErr } from './helpers.js';
@@ -234,6 +234,35 @@ describe('deadlock', () => {
         assert.ok(e instanceof Error);
         assert.match(e.message, /deadlock/);
         assert.match(e.message, /recvfrom\(3\)/);
+        return true;
+      },
+    );
+  });
+
+  it('the report lists every call still asleep, in the order they blocked, and none that was woken', async () => {
+    const { net, a, b } = pair();
+    await assert.rejects(
+      net.run(async () => {
+        const l = b.sockets.socket(AF_INET, SOCK_STREAM, 0);
+        b.sockets.bind(l, { address: '0.0.0.0', port: 80 });
+        b.sockets.listen(l, 4);
+        const accepting = b.sockets.accept(l);
+        const c = a.sockets.socket(AF_INET, SOCK_STREAM, 0);
+        await a.sockets.connect(c, { address: '10.0.0.2', port: 80 });
+        const [s] = await accepting;
+        const woken = b.sockets.recv(s, new Uint8Array(4));
+        const r1 = a.sockets.recv(c, 10);
+        const r2 = b.sockets.recv(s, 10); // queued behind `woken`
+        const r3 = b.sockets.accept(l);
+        await a.sockets.send(c, new Uint8Array(4));
+        assert.equal((await woken).length, 4);
+        assert.equal(a.sockets.blocked.size, 1);
+        assert.equal(b.sockets.blocked.size, 2);
+        await Promise.all([r1, r2, r3]);
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof Error);
+        assert.match(e.message, /deadlock.*blocked: a: recv\(3\), b: recv\(4\), b: accept\(3\)$/);
         return true;
       },
     );
