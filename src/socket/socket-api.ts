@@ -339,7 +339,7 @@ export class SocketApi {
   /**
    * recv(2). Given a length, resolves to a new array of what arrived; given a buffer, the bytes
    * land in it, as C's recv(fd, buf, len, flags), and it resolves to the view of it filled
-   * (no allocation per call). Either way, length 0 means orderly EOF. read and recvfrom alike.
+   * (the buffer itself when filled whole: no allocation per call). Either way, length 0 means orderly EOF. read and recvfrom alike.
    */
   recv(fd: number, length: number | Uint8Array, flags = 0): Promise<Uint8Array> {
     return this.recvData('recv', fd, length, flags);

@@ -268,7 +268,10 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
 
   /** What recv returns: the part of `into` filled, or the parts joined into one array. */
   private received(): Uint8Array {
-    return this.into !== null ? this.into.subarray(0, this.got) : join(this.parts, this.got);
+    const into = this.into;
+    if (into === null) return join(this.parts, this.got);
+    // A filled buffer is its own filled part: no new view (the request/response case).
+    return this.got === into.length ? into : into.subarray(0, this.got);
   }
 }
 
