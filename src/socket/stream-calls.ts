@@ -106,14 +106,21 @@ export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number)
  * bytes already queued are returned rather than a later error, as Linux tcp_sendmsg does.
  */
 export function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: string, data: Uint8Array, flags: number): Promise<number> {
-  return new StreamSend(cx, s, fd, sys, data, flags).run();
+  if (s.closed || (flags & C.MSG_OOB) !== 0) return new StreamSend(cx, s, fd, sys, data, flags, 0).run();
+  // Most sends fit at once: the first turn of StreamSend's loop, without the call object.
+  let n: number;
+  try {
+    n = tcpSend(cx.tcp, tcpOf(s), data, 0, false);
+  } catch (e) {
+    return Promise.reject(wrap(e, sys));
+  }
+  if (n === data.length) return Promise.resolve(n);
+  return new StreamSend(cx, s, fd, sys, data, flags, n > 0 ? n : 0).run();
 }
 
 class StreamSend extends RetryingCall<number> {
   private readonly oob: boolean;
   private readonly dontwait: boolean;
-  /** Bytes queued so far. */
-  private sent = 0;
 
   constructor(
     private readonly cx: StreamContext,
@@ -122,6 +129,8 @@ class StreamSend extends RetryingCall<number> {
     sys: string,
     private readonly data: Uint8Array,
     flags: number,
+    /** Bytes queued so far. */
+    private sent: number,
   ) {
     super(cx.sched, s.wait, POLLOUT | WAKE_ALWAYS, sys, fd, cx.blocked, s.sndTimeoMs > 0 ? cx.sched.now() + s.sndTimeoMs : Infinity);
     this.oob = (flags & C.MSG_OOB) !== 0;
