@@ -23,6 +23,21 @@ export interface TcpConfig {
    * in-order segment is acknowledged at once.
    */
   delayedAck: boolean;
+  /**
+   * RFC 3465 appropriate byte counting as the RFC writes it: slow start grows cwnd by at most
+   * L = this many SMSS per ACK (§2.2; 1 SMSS in the slow start after a timeout, §2.3), and
+   * congestion avoidance by at most one SMSS per ACK (§2.1). The RFC's SHOULD is L = 2; with
+   * it set, HyStart++ uses its own L = 8 (RFC 9406 §4.3, a sender without pacing).
+   * 0 or Infinity (0 is the default): Linux's rule, which departs from that SHOULD because
+   * stretch ACKs are the norm (GRO, ACK batching, ACK thinning): a capped ACK that covers
+   * forty segments grows cwnd by two and turns slow start linear. Every acknowledged byte
+   * counts, in slow start up to ssthresh with the rest carried into congestion avoidance
+   * (tcp_slow_start), and congestion avoidance adds one SMSS per cwnd of bytes acknowledged,
+   * several for an ACK larger than cwnd (tcp_cong_avoid_ai; Neal Cardwell's 2015 series
+   * "tcp: stretch ACK fixes"). No limit in the slow start after a timeout either (Linux has
+   * none; the reasons are in congestion/loss-based.ts, slowStart).
+   */
+  abcLimitSegments: number;
   /** RFC 5961 challenge ACKs for in-window RST and SYN (on in Linux). */
   rfc5961: boolean;
   /** Challenge ACKs per second per host (tcp_challenge_ack_limit; RFC 5961 §7). */
@@ -124,6 +139,7 @@ export function defaultTcpConfig(): TcpConfig {
     finTimeoutMs: 60_000,
     delayedAckMs: 40,
     delayedAck: true,
+    abcLimitSegments: 0,
     rfc5961: true,
     challengeAckLimit: 1000,
     keepIdleS: 7200,

@@ -785,7 +785,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** A congestion control for the connection, by the name TCP_CONGESTION or the config chose. */
   createCc(ep: TcpEndpoint): CongestionControl {
     const f = congestionControlFactory(ep.ccName) ?? congestionControlFactory(this.config.congestionControl);
-    return f ? f(ep.sndMss) : new NewReno(ep.sndMss);
+    const options = { abcLimitSegments: this.config.abcLimitSegments };
+    return f ? f(ep.sndMss, options) : new NewReno(ep.sndMss, options);
   }
 
   /** The reusable congestion-control sample, filled with the connection's figures now. */
