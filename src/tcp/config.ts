@@ -24,6 +24,18 @@ export interface TcpConfig {
    */
   delayedAck: boolean;
   /**
+   * ACK batching, as Linux's GRO with its ACK at the end of a NAPI poll: in-order data that
+   * arrives in one batch (frames delivered at the same instant, before the application or the
+   * clock moves) is acknowledged once, at the end of the batch, instead of every second
+   * full-sized segment as it arrives (RFC 5681 §4.2's SHOULD; RFC 2525 §2.13 calls the result
+   * a stretch ACK). The stretch is bounded: an ACK goes at once when this many bytes are
+   * unacknowledged (Linux's GRO merges at most 64 KiB). 0: off, every second full-sized
+   * segment is acknowledged as it arrives. Out-of-order data, a filled hole, a FIN and every
+   * other immediate ACK go at once either way; a lone segment still waits for the
+   * delayed-ACK timer.
+   */
+  ackBatchBytes: number;
+  /**
    * RFC 3465 appropriate byte counting as the RFC writes it: slow start grows cwnd by at most
    * L = this many SMSS per ACK (§2.2; 1 SMSS in the slow start after a timeout, §2.3), and
    * congestion avoidance by at most one SMSS per ACK (§2.1). The RFC's SHOULD is L = 2; with
@@ -139,6 +151,7 @@ export function defaultTcpConfig(): TcpConfig {
     finTimeoutMs: 60_000,
     delayedAckMs: 40,
     delayedAck: true,
+    ackBatchBytes: 65_536,
     abcLimitSegments: 0,
     rfc5961: true,
     challengeAckLimit: 1000,

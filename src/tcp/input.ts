@@ -490,7 +490,8 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
     ep.unackedBytes += n;
     // With delayed ACKs off (FreeBSD net.inet.tcp.delayed_ack=0) every segment is ACKed at once.
-    if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
+    if (!t.config.delayedAck) ep.ackNow = true;
+    else if (ep.unackedBytes >= 2 * ep.rcvMss) ackFullSegments(t, ep);
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
     if (n > 0) ep.notify(POLLIN);
@@ -503,6 +504,27 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
   const w = ep.recvBuf.writeAt(off, data);
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
+}
+
+/**
+ * The ACK owed once two full-sized segments are unacknowledged. With ACK batching
+ * (TcpConfig.ackBatchBytes) it goes at the end of the arrival batch rather than at once:
+ * the delayed-ACK timer is armed for now, and a timer armed now fires after the frames already
+ * due at this instant (a link queued them before) and before the application runs or the
+ * clock moves, as Linux acknowledges once what GRO merged from one NAPI poll. So a burst of
+ * in-order segments delivered together costs one ACK, or one per ackBatchBytes, the bound on
+ * the stretch; segments arriving one at a time are still acknowledged every second one.
+ */
+function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
+  const limit = t.config.ackBatchBytes;
+  if (limit <= 0 || ep.unackedBytes >= limit) {
+    ep.ackNow = true;
+    return;
+  }
+  if (ep.ackNow) return;
+  const d = ep.delack;
+  const now = t.scheduler.now();
+  if (!d.armed || d.at > now) t.scheduler.arm(d, now);
 }
 
 /**
