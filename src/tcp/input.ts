@@ -1,4 +1,4 @@
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
 import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import { Assembler } from '../storage/assembler.js';
 import { CC_NONE, CC_RETRANSMIT, type CcAction, type CcSample } from './congestion/congestion-control.js';
@@ -107,6 +107,7 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     timeWaitInput(t, ep, seg);
     return;
   }
+  if (predictedData(t, ep, seg, payload)) return;
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
   if (synRecv && !ep.passive && f & TCP_SYN && f & TCP_ACK && !(f & TCP_RST) && seg.seq === ep.irs && seg.ack === ((ep.iss + 1) >>> 0)) {
@@ -212,6 +213,40 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
   trim(ep, arrival);
   processText(t, ep, seg, arrival);
   if (!ep.released) output(t, ep);
+}
+
+/**
+ * Header prediction (Van Jacobson's; Linux's tcp_rcv_established fast path) for a receiver:
+ * the segment is the next in-order data and nothing else — ACK (and PSH) only, acknowledging
+ * SND.UNA again with nothing of ours in flight, the same window, no SACK blocks, all of it
+ * inside our window, no hole or pending FIN behind it, no retransmission timer or undo under
+ * way. For such a segment every other check of connectionInput passes and processAck changes
+ * nothing but SND.WL1/WL2, so only what is left is done: PAWS and TS.Recent (RFC 7323 §5.3,
+ * §4.3), the window bookkeeping, the text and the ACK decision, and output() only when there
+ * is something of ours to send. False: the segment takes the full path.
+ */
+function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): boolean {
+  const len = payload.length;
+  if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
+  const seq = seg.seq;
+  const ack = seg.ack;
+  if (seq !== ep.rcvNxt || ack !== ep.sndUna || ep.sndMax !== ack || len > rcvWindow(ep)) return false;
+  if (seg.window * (1 << ep.sndWscale) !== ep.sndWnd || seg.options.sack !== undefined) return false;
+  if ((ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0 || ep.rtxMode !== RTX_NONE) return false;
+  if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) return false;
+  const now = ep.lastRecvAt;
+  if (pawsReject(ep, seg.options, now)) {
+    sendAck(t, ep); // as the full path: an old duplicate is acknowledged and dropped
+    return true;
+  }
+  updateTsRecent(ep, seg.options, seq, now);
+  ep.probesOut = 0;
+  if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) updateWindow(ep, ep.sndWnd, seq, ack);
+  receiveText(t, ep, seq, payload);
+  autotuneOnData(t, ep, seg, len);
+  if (ep.unsent > 0 || ep.finQueued) output(t, ep);
+  else if (ep.ackNow) sendAck(t, ep);
+  return true;
 }
 
 /** Cuts what lies before RCV.NXT or beyond the window (RFC 9293 §3.10.7.4 first, trimming). */
