@@ -154,9 +154,10 @@ test('fast convergence: a loss below the last W_max lowers W_max to cwnd * (1 + 
   }
 });
 
-for (const abc of [0, 2]) {
-test(`a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then from cwnd_epoch with K = 0 (§4.8); abcLimitSegments ${abc}`, () => {
+for (const [abc, sack] of [[0, true], [0, false], [2, false]] as const) {
+test(`a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then from cwnd_epoch with K = 0 (§4.8); abcLimitSegments ${abc}, ${sack ? 'SACK' : 'no SACK'}`, () => {
   const d = new CcDriver(new Cubic(MSS, { initialWindow: 100 * MSS, hystart: false, abcLimitSegments: abc }), MSS);
+  d.s.sackOk = sack;
   const cc = d.cc as Cubic;
   d.fill();
   cc.onRetransmitTimeout(d.sample(0));
@@ -169,15 +170,16 @@ test(`a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then
   // The retransmission fills the only hole: one cumulative ACK for everything sent before.
   d.advance(200);
   assert.equal(d.ack(100, false), CC_NONE);
-  if (abc === 0) {
-    // Linux: the ACK counts whole, slow start stops at ssthresh and the 31 segments left over
-    // begin congestion avoidance (Reno-friendly W_est: a fraction of a segment, no growth yet).
+  if (sack) {
+    // With SACK, Linux's rule: the ACK counts whole, slow start stops at ssthresh and the 31
+    // segments left over begin congestion avoidance (Reno-friendly W_est: a fraction of a
+    // segment, no growth yet).
     assert.equal(cc.cwnd, 70 * MSS, 'slow start after a timeout up to ssthresh in one ACK');
     assert.equal(cc.epochStart, d.now, 'the epoch starts with the rest of the ACK');
     assert.equal(cc.k, 0);
     assert.equal(cc.wMax, 70);
   } else {
-    assert.equal(cc.cwnd, 2 * MSS, 'slow start after a timeout: L = 1 SMSS (RFC 3465 §2.3)');
+    assert.equal(cc.cwnd, 2 * MSS, 'slow start after a timeout without SACK: L = 1 SMSS (RFC 3465 §2.3)');
   }
   assert.equal(cc.caState, TCP_CA_OPEN, 'SND.UNA passed what was sent before the timeout');
   // Slow start back to ssthresh (with RFC 3465: L = 1 SMSS per ACK after a timeout), then the cubic epoch.

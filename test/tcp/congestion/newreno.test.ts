@@ -20,9 +20,11 @@ class Sender {
   readonly s: CcSample = {
     nowMs: 0, sndUna: 0, sndMax: 0, flightSize: 0, ackedBytes: 0, rttMs: undefined, sackedBytes: 0, pipe: 0,
   };
-  constructor(cc: CongestionControl = new NewReno(SMSS), start = 0) {
+  /** `sack`: the sender keeps a SACK scoreboard (CcSample.sackOk; RFC 6675 recovery). */
+  constructor(cc: CongestionControl = new NewReno(SMSS), start = 0, sack = false) {
     this.cc = cc;
     this.s.sndUna = this.s.sndMax = start;
+    this.s.sackOk = sack;
   }
   private fill(acked: number): CcSample {
     const s = this.s;
@@ -92,12 +94,12 @@ test('RFC 3465 on request (abcLimitSegments = 2): at most L = 2*SMSS per ACK in 
   assert.equal(t.cc.cwnd, 16_500);
 });
 
-test('after a timeout (Linux): a stretch ACK counts whole up to ssthresh, the rest goes to congestion avoidance', () => {
-  const t = new Sender();
+test('after a timeout with SACK (Linux): a stretch ACK counts whole up to ssthresh, the rest goes to congestion avoidance', () => {
+  const t = new Sender(new NewReno(SMSS), 0, true);
   t.send(15_000);
   t.rto();
   assert.deepEqual(t.w, [1000, 7500]); // ssthresh = FlightSize / 2
-  t.ack(2000); // no L = 1 SMSS after an RTO (Linux has none)
+  t.ack(2000); // no L = 1 SMSS after an RTO with SACK (Linux has none)
   assert.equal(t.cc.cwnd, 3000);
   t.ack(6000); // 3000 + 6000 crosses 7500: cwnd = ssthresh, 1500 bytes carried over
   assert.deepEqual(t.w, [7500, 7500]);
@@ -107,7 +109,7 @@ test('after a timeout (Linux): a stretch ACK counts whole up to ssthresh, the re
   t.ack(1); // 7500 bytes counted: one SMSS
   assert.equal(t.cc.cwnd, 8500);
   // A stretch ACK far past ssthresh: what is left earns one SMSS per cwnd of it.
-  const u = new Sender();
+  const u = new Sender(new NewReno(SMSS), 0, true);
   u.send(15_000);
   u.rto();
   u.send(40_000);
@@ -119,8 +121,12 @@ test('after a timeout (Linux): a stretch ACK counts whole up to ssthresh, the re
   assert.equal(u.cc.cwnd, 11_500);
 });
 
-test('after a timeout, RFC 3465 on request: L = 1*SMSS (§2.3), slow start stops at ssthresh, the rest goes to congestion avoidance', () => {
-  const t = new Sender(new NewReno(SMSS, { abcLimitSegments: 2 }));
+for (const [what, make] of [
+  ['without SACK', () => new NewReno(SMSS)],
+  ['RFC 3465 on request', () => new NewReno(SMSS, { abcLimitSegments: 2 })],
+] as const) {
+test(`after a timeout, ${what}: L = 1*SMSS (RFC 3465 §2.3; go-back-N), slow start stops at ssthresh, the rest goes to congestion avoidance`, () => {
+  const t = new Sender(make());
   t.send(15_000);
   t.rto();
   assert.deepEqual(t.w, [1000, 7500]); // ssthresh = FlightSize / 2
@@ -136,6 +142,7 @@ test('after a timeout, RFC 3465 on request: L = 1*SMSS (§2.3), slow start stops
   t.ack(1); // 7500 bytes counted: one SMSS
   assert.equal(t.cc.cwnd, 8500);
 });
+}
 
 test('congestion avoidance with a stretch ACK larger than cwnd: one SMSS per cwnd it covers (Linux tcp_cong_avoid_ai); RFC 3465 on request: one per ACK', () => {
   for (const rfc of [false, true]) {
@@ -257,7 +264,7 @@ test('recover after a timeout: duplicate ACKs for data sent before it do not fas
   assert.equal(t.cc.inRecovery, false);
   assert.deepEqual(t.w, [2000, 5000]);
   t.ack(9000); // SND.UNA = 10000 passes recover (9999)
-  assert.equal(t.cc.cwnd, 6000); // 2000 + 9000 stops at ssthresh 5000; the 6000 bytes left earn one SMSS
+  assert.equal(t.cc.cwnd, 3000); // L = 1 SMSS still (slow start after the RTO, no SACK)
   t.send(5000);
   t.dup(); t.dup();
   assert.equal(t.dup(), CC_RETRANSMIT); // now fast retransmit is allowed again
