@@ -545,10 +545,12 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
  * The ACK owed once two full-sized segments are unacknowledged. With ACK batching
  * (TcpConfig.ackBatchBytes) it goes at the end of the arrival batch rather than at once:
  * the delayed-ACK timer is armed for now, and a timer armed now fires after the frames already
- * due at this instant (a link queued them before) and before the application runs or the
- * clock moves, as Linux acknowledges once what GRO merged from one NAPI poll. So a burst of
- * in-order segments delivered together costs one ACK, or one per ackBatchBytes, the bound on
- * the stretch; segments arriving one at a time are still acknowledged every second one.
+ * due at this instant (a link queued them before) and, under virtual time, before the
+ * application runs or the clock moves (in real time: at the next turn of the event loop, after
+ * the frames of the same read), as Linux acknowledges once what GRO merged from one NAPI poll.
+ * So a burst of in-order segments delivered together costs one ACK, or one per ackBatchBytes,
+ * the bound on the stretch; segments arriving one at a time are still acknowledged every
+ * second one.
  */
 function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
   const limit = t.config.ackBatchBytes;
