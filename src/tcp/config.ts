@@ -46,8 +46,8 @@ export interface TcpConfig {
    * counts, in slow start up to ssthresh with the rest carried into congestion avoidance
    * (tcp_slow_start), and congestion avoidance adds one SMSS per cwnd of bytes acknowledged,
    * several for an ACK larger than cwnd (tcp_cong_avoid_ai; Neal Cardwell's 2015 series
-   * "tcp: stretch ACK fixes"). No limit in the slow start after a timeout either (Linux has
-   * none; the reasons are in congestion/loss-based.ts, slowStart).
+   * "tcp: stretch ACK fixes"). In the slow start after a timeout only a connection without
+   * SACK keeps §2.3's L = 1 SMSS (Linux has none; why: congestion/loss-based.ts, slowStart).
    */
   abcLimitSegments: number;
   /** RFC 5961 challenge ACKs for in-window RST and SYN (on in Linux). */
