@@ -97,9 +97,10 @@ export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload
 
 /**
  * A segment for a connection in SYN-RECEIVED or a synchronized state (RFC 9293 §3.10.7.4),
- * in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN.
+ * in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN. `pkt` holds the
+ * segment: its payload is seg.payloadLength bytes at seg.payloadOffset.
  */
-export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): void {
+export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): void {
   const f = seg.flags;
   const cfg = t.config;
   ep.lastRecvAt = t.scheduler.now();
@@ -107,7 +108,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     timeWaitInput(t, ep, seg);
     return;
   }
-  if (predictedData(t, ep, seg, payload)) return;
+  if (predictedData(t, ep, seg, pkt)) return;
+  const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
   if (synRecv && !ep.passive && f & TCP_SYN && f & TCP_ACK && !(f & TCP_RST) && seg.seq === ep.irs && seg.ack === ((ep.iss + 1) >>> 0)) {
@@ -225,8 +227,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
  * §4.3), the window bookkeeping, the text and the ACK decision, and output() only when there
  * is something of ours to send. False: the segment takes the full path.
  */
-function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): boolean {
-  const len = payload.length;
+function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
+  const len = seg.payloadLength;
   if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
   const seq = seg.seq;
   const ack = seg.ack;
@@ -242,7 +244,7 @@ function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint
   updateTsRecent(ep, seg.options, seq, now);
   ep.probesOut = 0;
   if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) updateWindow(ep, ep.sndWnd, seq, ack);
-  receiveText(t, ep, seq, payload);
+  receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
   autotuneOnData(t, ep, seg, len);
   if (ep.unsent > 0 || ep.finQueued) output(t, ep);
   else if (ep.ackNow) sendAck(t, ep);
@@ -460,7 +462,7 @@ function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): vo
   }
   if (seg.flags & TCP_URG && receiving && seg.urgentPointer > 0) checkUrgent(ep, seg);
   if (a.data.length > 0 && receiving) {
-    receiveText(t, ep, a.seq, a.data);
+    receiveText(t, ep, a.seq, a.data, 0, a.data.length);
     autotuneOnData(t, ep, seg, a.data.length);
   }
   if (a.flags & TCP_FIN && receiving) {
@@ -499,19 +501,22 @@ function captureUrgent(ep: TcpEndpoint): void {
   }
 }
 
-/** In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4 seventh). */
-function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array): void {
+/**
+ * In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4
+ * seventh). The text is `len` bytes of `src` from `srcOff`.
+ */
+function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, src: Uint8Array, srcOff: number, len: number): void {
   const off = (seq - ep.rcvNxt) | 0;
-  if (data.length > ep.rcvMss) ep.rcvMss = data.length;
+  if (len > ep.rcvMss) ep.rcvMss = len;
   if (off === 0) {
     let n: number;
     const hadHoles = ep.ooo !== null && !ep.ooo.isEmpty;
     if (!hadHoles) {
-      n = ep.recvBuf.write(data);
+      n = ep.recvBuf.write(src, srcOff, len);
     } else {
       const asm = ep.ooo!;
-      reportOverlap(t, ep, asm, 0, data.length);
-      const w = ep.recvBuf.writeAt(0, data);
+      reportOverlap(t, ep, asm, 0, len);
+      const w = ep.recvBuf.writeAt(0, src, srcOff, len);
       asm.add(0, w);
       n = asm.frontContiguous();
       asm.consumeFront(n);
@@ -519,7 +524,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
       // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole.
       ep.ackNow = true;
     }
-    if (n < data.length && !hadHoles) t.counters.extTCPRcvQDrop++;
+    if (n < len && !hadHoles) t.counters.extTCPRcvQDrop++;
     ep.rcvNxt = (ep.rcvNxt + n) >>> 0;
     if (ep.urgState === URG_PENDING && seqLt(ep.urgSeq, ep.rcvNxt)) captureUrgent(ep);
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
@@ -535,8 +540,8 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
   ep.ackNow = true;
   if (!ep.ooo) ep.ooo = new Assembler();
-  reportOverlap(t, ep, ep.ooo, off, data.length);
-  const w = ep.recvBuf.writeAt(off, data);
+  reportOverlap(t, ep, ep.ooo, off, len);
+  const w = ep.recvBuf.writeAt(off, src, srcOff, len);
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
 }

@@ -440,11 +440,11 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     // RFC 1122 §4.2.3.10 and §3.3.6: a segment to a broadcast or multicast address, or one that
     // came in a link-layer broadcast frame, is dropped (Linux tcp_v4_rcv: pkt_type != PACKET_HOST).
     if (this.ip.receivedAsLinkBroadcast || this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
-    const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
     const ep = this.lookupConn(h.dst, seg.dstPort, h.src, seg.srcPort);
     if (ep) {
-      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, payload);
-      else connectionInput(this, ep, seg, payload);
+      // The payload stays in `pkt` (connectionInput makes a view of it only when it needs one).
+      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength));
+      else connectionInput(this, ep, seg, pkt);
       return;
     }
     const l = this.lookupListener(h.dst, seg.dstPort);
