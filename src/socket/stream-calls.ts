@@ -267,9 +267,9 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
   }
 
   /** In-order bytes from a segment while asleep: copied into the buffer; enough ends the call. */
-  take(data: Uint8Array): number {
-    const n = Math.min(data.length, this.length - this.got);
-    this.into!.set(n === data.length ? data : data.subarray(0, n), this.got);
+  take(src: Uint8Array, off: number, len: number): number {
+    const n = Math.min(len, this.length - this.got);
+    this.into!.set(src.subarray(off, off + n), this.got);
     this.got += n;
     if (!this.waitall || this.got >= this.length) this.complete(this.received());
     return n;

@@ -23,6 +23,33 @@ export interface TcpConfig {
    * in-order segment is acknowledged at once.
    */
   delayedAck: boolean;
+  /**
+   * ACK batching, as Linux's GRO with its ACK at the end of a NAPI poll: in-order data that
+   * arrives in one batch (frames delivered at the same instant, before the application or the
+   * clock moves) is acknowledged once, at the end of the batch, instead of every second
+   * full-sized segment as it arrives (RFC 5681 §4.2's SHOULD; RFC 2525 §2.13 calls the result
+   * a stretch ACK). The stretch is bounded: an ACK goes at once when this many bytes are
+   * unacknowledged (Linux's GRO merges at most 64 KiB). 0: off, every second full-sized
+   * segment is acknowledged as it arrives. Out-of-order data, a filled hole, a FIN and every
+   * other immediate ACK go at once either way; a lone segment still waits for the
+   * delayed-ACK timer.
+   */
+  ackBatchBytes: number;
+  /**
+   * RFC 3465 appropriate byte counting as the RFC writes it: slow start grows cwnd by at most
+   * L = this many SMSS per ACK (§2.2; 1 SMSS in the slow start after a timeout, §2.3), and
+   * congestion avoidance by at most one SMSS per ACK (§2.1). The RFC's SHOULD is L = 2; with
+   * it set, HyStart++ uses its own L = 8 (RFC 9406 §4.3, a sender without pacing).
+   * 0 or Infinity (0 is the default): Linux's rule, which departs from that SHOULD because
+   * stretch ACKs are the norm (GRO, ACK batching, ACK thinning): a capped ACK that covers
+   * forty segments grows cwnd by two and turns slow start linear. Every acknowledged byte
+   * counts, in slow start up to ssthresh with the rest carried into congestion avoidance
+   * (tcp_slow_start), and congestion avoidance adds one SMSS per cwnd of bytes acknowledged,
+   * several for an ACK larger than cwnd (tcp_cong_avoid_ai; Neal Cardwell's 2015 series
+   * "tcp: stretch ACK fixes"). In the slow start after a timeout only a connection without
+   * SACK keeps §2.3's L = 1 SMSS (Linux has none; why: congestion/loss-based.ts, slowStart).
+   */
+  abcLimitSegments: number;
   /** RFC 5961 challenge ACKs for in-window RST and SYN (on in Linux). */
   rfc5961: boolean;
   /** Challenge ACKs per second per host (tcp_challenge_ack_limit; RFC 5961 §7). */
@@ -124,6 +151,8 @@ export function defaultTcpConfig(): TcpConfig {
     finTimeoutMs: 60_000,
     delayedAckMs: 40,
     delayedAck: true,
+    ackBatchBytes: 65_536,
+    abcLimitSegments: 0,
     rfc5961: true,
     challengeAckLimit: 1000,
     keepIdleS: 7200,

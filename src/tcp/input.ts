@@ -1,4 +1,4 @@
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../wire/tcp.js';
 import { POLLIN, POLLOUT, POLLPRI, POLLRDHUP } from '../stack/events.js';
 import { Assembler } from '../storage/assembler.js';
 import { CC_NONE, CC_RETRANSMIT, type CcAction, type CcSample } from './congestion/congestion-control.js';
@@ -98,9 +98,10 @@ export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload
 
 /**
  * A segment for a connection in SYN-RECEIVED or a synchronized state (RFC 9293 §3.10.7.4),
- * in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN.
+ * in the RFC's order: sequence number, RST, SYN, ACK, URG, text, FIN. `pkt` holds the
+ * segment: its payload is seg.payloadLength bytes at seg.payloadOffset.
  */
-export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload: Uint8Array): void {
+export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): void {
   const f = seg.flags;
   const cfg = t.config;
   ep.lastRecvAt = t.scheduler.now();
@@ -108,6 +109,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
     timeWaitInput(t, ep, seg);
     return;
   }
+  if (predictedData(t, ep, seg, pkt)) return;
+  const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
   if (synRecv && !ep.passive && f & TCP_SYN && f & TCP_ACK && !(f & TCP_RST) && seg.seq === ep.irs && seg.ack === ((ep.iss + 1) >>> 0)) {
@@ -213,6 +216,40 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payl
   trim(ep, arrival);
   processText(t, ep, seg, arrival);
   if (!ep.released) output(t, ep);
+}
+
+/**
+ * Header prediction (Van Jacobson's; Linux's tcp_rcv_established fast path) for a receiver:
+ * the segment is the next in-order data and nothing else — ACK (and PSH) only, acknowledging
+ * SND.UNA again with nothing of ours in flight, the same window, no SACK blocks, all of it
+ * inside our window, no hole or pending FIN behind it, no retransmission timer or undo under
+ * way. For such a segment every other check of connectionInput passes and processAck changes
+ * nothing but SND.WL1/WL2, so only what is left is done: PAWS and TS.Recent (RFC 7323 §5.3,
+ * §4.3), the window bookkeeping, the text and the ACK decision, and output() only when there
+ * is something of ours to send. False: the segment takes the full path.
+ */
+function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
+  const len = seg.payloadLength;
+  if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
+  const seq = seg.seq;
+  const ack = seg.ack;
+  if (seq !== ep.rcvNxt || ack !== ep.sndUna || ep.sndMax !== ack || len > rcvWindow(ep)) return false;
+  if (seg.window * (1 << ep.sndWscale) !== ep.sndWnd || seg.options.sack !== undefined) return false;
+  if ((ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0 || ep.rtxMode !== RTX_NONE) return false;
+  if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) return false;
+  const now = ep.lastRecvAt;
+  if (pawsReject(ep, seg.options, now)) {
+    sendAck(t, ep); // as the full path: an old duplicate is acknowledged and dropped
+    return true;
+  }
+  updateTsRecent(ep, seg.options, seq, now);
+  ep.probesOut = 0;
+  if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) updateWindow(ep, ep.sndWnd, seq, ack);
+  receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
+  autotuneOnData(t, ep, seg, len);
+  if (ep.unsent > 0 || ep.finQueued) output(t, ep);
+  else if (ep.ackNow) sendAck(t, ep);
+  return true;
 }
 
 /** Cuts what lies before RCV.NXT or beyond the window (RFC 9293 §3.10.7.4 first, trimming). */
@@ -426,7 +463,7 @@ function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): vo
   }
   if (seg.flags & TCP_URG && receiving && seg.urgentPointer > 0) checkUrgent(ep, seg);
   if (a.data.length > 0 && receiving) {
-    receiveText(t, ep, a.seq, a.data);
+    receiveText(t, ep, a.seq, a.data, 0, a.data.length);
     autotuneOnData(t, ep, seg, a.data.length);
   }
   if (a.flags & TCP_FIN && receiving) {
@@ -468,32 +505,35 @@ function captureUrgent(ep: TcpEndpoint): void {
 /**
  * In-order bytes go straight to a recv waiting on an empty queue (TcpEndpoint.reader) when
  * nothing is queued ahead of them and no urgent mark is about: they count as read at once.
- * Returns the bytes it took.
+ * Returns the bytes it took of the `len` bytes of `src` from `srcOff`.
  */
-function takeDirect(t: TcpLayer, ep: TcpEndpoint, data: Uint8Array): number {
+function takeDirect(t: TcpLayer, ep: TcpEndpoint, src: Uint8Array, srcOff: number, len: number): number {
   const r = ep.reader;
   if (r === null || ep.recvBuf.length !== 0 || ep.urgState !== URG_NONE) return 0;
-  const n = r.take(data);
+  const n = r.take(src, srcOff, len);
   autotuneOnRead(t, ep, n);
   return n;
 }
 
-/** In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4 seventh). */
-function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array): void {
+/**
+ * In-order text joins the receive buffer; out-of-order text waits beside it (RFC 9293 §3.10.7.4
+ * seventh). The text is `len` bytes of `src` from `srcOff`.
+ */
+function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, src: Uint8Array, srcOff: number, len: number): void {
   const off = (seq - ep.rcvNxt) | 0;
-  if (data.length > ep.rcvMss) ep.rcvMss = data.length;
+  if (len > ep.rcvMss) ep.rcvMss = len;
   if (off === 0) {
     let n: number;
     // Bytes a waiting reader took (readable by nobody else).
     let taken = 0;
     const hadHoles = ep.ooo !== null && !ep.ooo.isEmpty;
     if (!hadHoles) {
-      taken = takeDirect(t, ep, data);
-      n = taken === data.length ? taken : taken + ep.recvBuf.write(taken === 0 ? data : data.subarray(taken));
+      taken = takeDirect(t, ep, src, srcOff, len);
+      n = taken === len ? taken : taken + ep.recvBuf.write(src, srcOff + taken, len - taken);
     } else {
       const asm = ep.ooo!;
-      reportOverlap(t, ep, asm, 0, data.length);
-      const w = ep.recvBuf.writeAt(0, data);
+      reportOverlap(t, ep, asm, 0, len);
+      const w = ep.recvBuf.writeAt(0, src, srcOff, len);
       asm.add(0, w);
       n = asm.frontContiguous();
       asm.consumeFront(n);
@@ -501,7 +541,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
       // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole.
       ep.ackNow = true;
     }
-    if (n < data.length && !hadHoles) t.counters.extTCPRcvQDrop++;
+    if (n < len && !hadHoles) t.counters.extTCPRcvQDrop++;
     ep.rcvNxt = (ep.rcvNxt + n) >>> 0;
     // Bytes taken by a waiting reader were read at once: the window update a read would send
     // rides on this segment's ACK, sent now.
@@ -510,7 +550,8 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at least every second full-sized segment.
     ep.unackedBytes += n;
     // With delayed ACKs off (FreeBSD net.inet.tcp.delayed_ack=0) every segment is ACKed at once.
-    if (ep.unackedBytes >= 2 * ep.rcvMss || !t.config.delayedAck) ep.ackNow = true;
+    if (!t.config.delayedAck) ep.ackNow = true;
+    else if (ep.unackedBytes >= 2 * ep.rcvMss) ackFullSegments(t, ep);
     else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
     if (n > taken) ep.notify(POLLIN);
@@ -519,10 +560,33 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, data: Uint8Array
   // Out of order: keep it (within the window, so within the buffer) and ACK at once (RFC 5681 §4.2).
   ep.ackNow = true;
   if (!ep.ooo) ep.ooo = new Assembler();
-  reportOverlap(t, ep, ep.ooo, off, data.length);
-  const w = ep.recvBuf.writeAt(off, data);
+  reportOverlap(t, ep, ep.ooo, off, len);
+  const w = ep.recvBuf.writeAt(off, src, srcOff, len);
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
+}
+
+/**
+ * The ACK owed once two full-sized segments are unacknowledged. With ACK batching
+ * (TcpConfig.ackBatchBytes) it goes at the end of the arrival batch rather than at once:
+ * the delayed-ACK timer is armed for now, and a timer armed now fires after the frames already
+ * due at this instant (a link queued them before) and, under virtual time, before the
+ * application runs or the clock moves (in real time: at the next turn of the event loop, after
+ * the frames of the same read), as Linux acknowledges once what GRO merged from one NAPI poll.
+ * So a burst of in-order segments delivered together costs one ACK, or one per ackBatchBytes,
+ * the bound on the stretch; segments arriving one at a time are still acknowledged every
+ * second one.
+ */
+function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
+  const limit = t.config.ackBatchBytes;
+  if (limit <= 0 || ep.unackedBytes >= limit) {
+    ep.ackNow = true;
+    return;
+  }
+  if (ep.ackNow) return;
+  const d = ep.delack;
+  const now = t.scheduler.now();
+  if (!d.armed || d.at > now) t.scheduler.arm(d, now);
 }
 
 /**

@@ -85,7 +85,8 @@ const WS_OFFERED_SHIFT = 10;
  * segment's processing, without a retry. It takes what fits and returns how many it took.
  */
 export interface DirectReader {
-  take(data: Uint8Array): number;
+  /** Offered `len` bytes of `src` from `off`. */
+  take(src: Uint8Array, off: number, len: number): number;
 }
 
 /**

@@ -440,11 +440,11 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     // RFC 1122 §4.2.3.10 and §3.3.6: a segment to a broadcast or multicast address, or one that
     // came in a link-layer broadcast frame, is dropped (Linux tcp_v4_rcv: pkt_type != PACKET_HOST).
     if (this.ip.receivedAsLinkBroadcast || this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
-    const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
     const ep = this.lookupConn(h.dst, seg.dstPort, h.src, seg.srcPort);
     if (ep) {
-      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, payload);
-      else connectionInput(this, ep, seg, payload);
+      // The payload stays in `pkt` (connectionInput makes a view of it only when it needs one).
+      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength));
+      else connectionInput(this, ep, seg, pkt);
       return;
     }
     const l = this.lookupListener(h.dst, seg.dstPort);
@@ -785,7 +785,8 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   /** A congestion control for the connection, by the name TCP_CONGESTION or the config chose. */
   createCc(ep: TcpEndpoint): CongestionControl {
     const f = congestionControlFactory(ep.ccName) ?? congestionControlFactory(this.config.congestionControl);
-    return f ? f(ep.sndMss) : new NewReno(ep.sndMss);
+    const options = { abcLimitSegments: this.config.abcLimitSegments };
+    return f ? f(ep.sndMss, options) : new NewReno(ep.sndMss, options);
   }
 
   /** The reusable congestion-control sample, filled with the connection's figures now. */

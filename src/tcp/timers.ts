@@ -130,10 +130,14 @@ function persistProbe(t: TcpLayer, ep: TcpEndpoint): void {
   armPersist(t, ep);
 }
 
-/** The delayed ACK is due (RFC 9293 §3.8.6.3). */
+/**
+ * The delayed ACK is due (RFC 9293 §3.8.6.3), or the ACK of two or more full-sized segments
+ * at the end of their arrival batch (input.ts ackFullSegments), which Linux would not count
+ * as delayed.
+ */
 export function onDelayedAck(t: TcpLayer, ep: TcpEndpoint): void {
   if (!isSynchronized(ep.state) && ep.state !== TcpState.SYN_RECEIVED) return;
-  t.counters.extDelayedACKs++;
+  if (ep.unackedBytes < 2 * ep.rcvMss) t.counters.extDelayedACKs++;
   sendAck(t, ep);
 }
 

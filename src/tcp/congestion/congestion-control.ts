@@ -152,5 +152,15 @@ export interface CongestionControl {
   adopt(prev: CongestionControl): void;
 }
 
+/** Settings a controller is made with, from the host's TcpConfig. */
+export interface CcOptions {
+  /**
+   * RFC 3465's L, in SMSS (TcpConfig.abcLimitSegments): the most one ACK grows cwnd by in slow
+   * start, with the RFC's other per-ACK limits. 0 or Infinity (the default): every
+   * acknowledged byte counts, as Linux's tcp_slow_start and tcp_cong_avoid_ai.
+   */
+  abcLimitSegments?: number;
+}
+
 /** Creates a controller once the connection's SMSS is known. */
-export type CongestionControlFactory = (smss: number) => CongestionControl;
+export type CongestionControlFactory = (smss: number, options?: CcOptions) => CongestionControl;

@@ -51,7 +51,7 @@ export function wCubic(t: number, k: number, wMax: number): number {
 export interface CubicOptions extends LossBasedOptions {
   /** §4.7 fast convergence (on, as Linux's tcp_cubic fast_convergence=1). */
   fastConvergence?: boolean;
-  /** HyStart++ for the initial slow start (on); off: RFC 5681 slow start with ABC. */
+  /** HyStart++ for the initial slow start (on); off: RFC 5681 slow start. */
   hystart?: boolean;
 }
 
@@ -206,8 +206,11 @@ export class Cubic extends LossBasedControl {
       this.ssCredit = 0;
       return acked;
     }
-    // cwnd += min(N, L * SMSS), a quarter of that in CSS.
-    this.ssCredit += Math.min(acked, HYSTART_L * this.smss) / hs.divisor();
+    // cwnd += min(N, L * SMSS), a quarter of that in CSS (RFC 9406 §4.2). L is the RFC's 8
+    // for a sender without pacing (§4.3) only with RFC 3465's limits on; by default every byte
+    // counts, as in Linux's CUBIC, whose HyStart has no L (the reasons: LossBasedControl.slowStart).
+    const n = this.abcL > 0 ? Math.min(acked, HYSTART_L * this.smss) : acked;
+    this.ssCredit += n / hs.divisor();
     const whole = Math.floor(this.ssCredit);
     this._cwnd += whole;
     this.ssCredit -= whole;
@@ -273,6 +276,6 @@ export class Cubic extends LossBasedControl {
 }
 
 /** The factory registered under the name "cubic". */
-export function cubic(smss: number): Cubic {
-  return new Cubic(smss);
+export function cubic(smss: number, options?: CubicOptions): Cubic {
+  return new Cubic(smss, options);
 }

@@ -20,7 +20,10 @@ export const N_RTT_SAMPLE = 8;
 /** CSS grows cwnd at 1/CSS_GROWTH_DIVISOR of slow start's rate, for CSS_ROUNDS rounds. */
 export const CSS_GROWTH_DIVISOR = 4;
 export const CSS_ROUNDS = 5;
-/** L for a sender without pacing: an ACK grows cwnd by at most L * SMSS. */
+/**
+ * L for a sender without pacing (§4.3): an ACK grows cwnd by at most L * SMSS. Applied only
+ * with RFC 3465's limits on (TcpConfig.abcLimitSegments); by default an ACK counts whole.
+ */
 export const HYSTART_L = 8;
 
 /** Standard slow start (with the RTT watch). */

@@ -26,6 +26,6 @@ export class NewReno extends LossBasedControl {
 }
 
 /** The factory registered under the name "reno". */
-export function newReno(smss: number): NewReno {
-  return new NewReno(smss);
+export function newReno(smss: number, options?: NewRenoOptions): NewReno {
+  return new NewReno(smss, options);
 }

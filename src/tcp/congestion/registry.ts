@@ -11,8 +11,8 @@ export const TCP_CA_NAME_MAX = 16;
 
 /** Registration order as Linux lists them in tcp_available_congestion_control: "reno cubic". */
 const factories = new Map<string, CongestionControlFactory>([
-  ['reno', (smss) => new NewReno(smss)],
-  ['cubic', (smss) => new Cubic(smss)],
+  ['reno', (smss, options) => new NewReno(smss, options)],
+  ['cubic', (smss, options) => new Cubic(smss, options)],
 ]);
 
 /** The factory registered under `name`, or undefined. */
@@ -27,8 +27,8 @@ export function availableCongestionControls(): string[] {
 
 /**
  * A controller named `name` that takes over from `prev` on a live connection, keeping cwnd,
- * ssthresh and the recovery state (Linux tcp_reinit_congestion_control); undefined if no such
- * algorithm is registered.
+ * ssthresh, the recovery state and the settings it was made with (Linux
+ * tcp_reinit_congestion_control); undefined if no such algorithm is registered.
  */
 export function switchCongestionControl(prev: CongestionControl, name: string): CongestionControl | undefined {
   const f = factories.get(name);

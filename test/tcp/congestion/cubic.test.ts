@@ -154,8 +154,10 @@ test('fast convergence: a loss below the last W_max lowers W_max to cwnd * (1 + 
   }
 });
 
-test('a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then from cwnd_epoch with K = 0 (§4.8)', () => {
-  const d = new CcDriver(new Cubic(MSS, { initialWindow: 100 * MSS, hystart: false }), MSS);
+for (const [abc, sack] of [[0, true], [0, false], [2, false]] as const) {
+test(`a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then from cwnd_epoch with K = 0 (§4.8); abcLimitSegments ${abc}, ${sack ? 'SACK' : 'no SACK'}`, () => {
+  const d = new CcDriver(new Cubic(MSS, { initialWindow: 100 * MSS, hystart: false, abcLimitSegments: abc }), MSS);
+  d.s.sackOk = sack;
   const cc = d.cc as Cubic;
   d.fill();
   cc.onRetransmitTimeout(d.sample(0));
@@ -168,9 +170,19 @@ test('a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then
   // The retransmission fills the only hole: one cumulative ACK for everything sent before.
   d.advance(200);
   assert.equal(d.ack(100, false), CC_NONE);
-  assert.equal(cc.cwnd, 2 * MSS, 'slow start after a timeout: L = 1 SMSS (RFC 3465 §2.3)');
+  if (sack) {
+    // With SACK, Linux's rule: the ACK counts whole, slow start stops at ssthresh and the 31
+    // segments left over begin congestion avoidance (Reno-friendly W_est: a fraction of a
+    // segment, no growth yet).
+    assert.equal(cc.cwnd, 70 * MSS, 'slow start after a timeout up to ssthresh in one ACK');
+    assert.equal(cc.epochStart, d.now, 'the epoch starts with the rest of the ACK');
+    assert.equal(cc.k, 0);
+    assert.equal(cc.wMax, 70);
+  } else {
+    assert.equal(cc.cwnd, 2 * MSS, 'slow start after a timeout without SACK: L = 1 SMSS (RFC 3465 §2.3)');
+  }
   assert.equal(cc.caState, TCP_CA_OPEN, 'SND.UNA passed what was sent before the timeout');
-  // Slow start back to ssthresh (L = 1 SMSS per ACK after a timeout), then the cubic epoch.
+  // Slow start back to ssthresh (with RFC 3465: L = 1 SMSS per ACK after a timeout), then the cubic epoch.
   const RTT = 500;
   let rounds = 0;
   while (cc.cwnd < cc.ssthresh && rounds++ < 20) d.round(RTT);
@@ -188,6 +200,7 @@ test('a timeout: cwnd = 1 SMSS, ssthresh = 0.7 cwnd (kept on a re-timeout), then
   }
   assert.ok(d.w > w0 + 20, 'convex growth from the start');
 });
+}
 
 test('HyStart++ state machine: the RTT threshold, CSS on a rise after N_RTT_SAMPLE samples, resume on a fall, CA after CSS_ROUNDS (RFC 9406 §4.2, §4.3)', () => {
   assert.equal(rttThresh(20), 4);
@@ -244,16 +257,21 @@ test('HyStart++ in CUBIC: no exit without an RTT rise; an RTT rise means CSS (gr
   assert.ok(cc.epochStart >= 0 && cc.k === 0, 'the epoch starts at K = 0');
   assert.equal(cc.cwndPrior, cc.ssthresh / MSS);
   assert.equal(cc.wMax, cc.cwndEpoch);
-  // L = 8: a stretch ACK of 20 segments adds 8 in slow start (Reno's ABC: 2).
-  const s = new CcDriver(new Cubic(MSS), MSS);
-  s.fill();
-  s.advance(100);
-  s.ack(10);
-  assert.equal(s.w, 18);
-  const r = new CcDriver(new NewReno(MSS), MSS);
-  r.fill();
-  r.ack(10);
-  assert.equal(r.w, 12);
+  // A stretch ACK of 10 segments adds 10 in slow start, HyStart++ or not (Linux). With RFC
+  // 3465's limits on, HyStart++'s L = 8 for a sender without pacing (RFC 9406 §4.3) adds 8,
+  // and Reno's L = 2 adds 2.
+  for (const [abc, cubicW, renoW] of [[0, 20, 20], [2, 18, 12]] as const) {
+    const s = new CcDriver(new Cubic(MSS, { abcLimitSegments: abc }), MSS);
+    s.fill();
+    s.advance(100);
+    s.ack(10);
+    assert.equal(s.w, cubicW, `cubic, abcLimitSegments ${abc}`);
+    assert.equal(s.cc.ssthresh, TCP_INFINITE_SSTHRESH);
+    const r = new CcDriver(new NewReno(MSS, { abcLimitSegments: abc }), MSS);
+    r.fill();
+    r.ack(10);
+    assert.equal(r.w, renoW, `reno, abcLimitSegments ${abc}`);
+  }
 });
 
 test('no growth while the sender does not fill cwnd, and that time is not part of t (§4.6, §5.8); nor is idle time', () => {
@@ -290,6 +308,8 @@ test('switching algorithms keeps cwnd, ssthresh and the recovery state (TCP_CONG
   assert.equal(next.ssthresh, 10 * MSS);
   assert.equal(next.inRecovery, true);
   assert.equal(switchCongestionControl(d.cc, 'vegas'), undefined);
+  const rfc = switchCongestionControl(new NewReno(MSS, { abcLimitSegments: 2 }), 'cubic') as Cubic;
+  assert.equal(rfc.abcLimitSegments, 2, 'the settings it was made with carry over too');
   const e = new CcDriver(next, MSS);
   e.s.sndUna = d.s.sndUna;
   e.s.sndMax = d.s.sndMax;

@@ -20,9 +20,11 @@ class Sender {
   readonly s: CcSample = {
     nowMs: 0, sndUna: 0, sndMax: 0, flightSize: 0, ackedBytes: 0, rttMs: undefined, sackedBytes: 0, pipe: 0,
   };
-  constructor(cc: CongestionControl = new NewReno(SMSS), start = 0) {
+  /** `sack`: the sender keeps a SACK scoreboard (CcSample.sackOk; RFC 6675 recovery). */
+  constructor(cc: CongestionControl = new NewReno(SMSS), start = 0, sack = false) {
     this.cc = cc;
     this.s.sndUna = this.s.sndMax = start;
+    this.s.sackOk = sack;
   }
   private fill(acked: number): CcSample {
     const s = this.s;
@@ -61,8 +63,23 @@ test('initial window: IW10 like Linux by default; RFC 5681 eq. 1 on request', ()
   assert.equal(new NewReno(1460, { initialWindow: 4380 }).cwnd, 4380);
 });
 
-test('slow start: cwnd grows by the bytes acked, at most L = 2*SMSS per ACK (RFC 3465)', () => {
+test('slow start: cwnd grows by every byte acked, a stretch ACK counted whole (Linux tcp_slow_start)', () => {
   const t = new Sender();
+  t.send(100_000);
+  assert.deepEqual(t.w, [10_000, TCP_INFINITE_SSTHRESH]);
+  assert.equal((t.cc as NewReno).abcLimitSegments, 0);
+  assert.equal(t.ack(1000), CC_NONE);
+  assert.equal(t.cc.cwnd, 11_000);
+  t.ack(500);
+  assert.equal(t.cc.cwnd, 11_500);
+  t.ack(40_000); // one ACK for a batch of forty segments: forty segments more
+  assert.equal(t.cc.cwnd, 51_500);
+});
+
+test('RFC 3465 on request (abcLimitSegments = 2): at most L = 2*SMSS per ACK in slow start (§2.2)', () => {
+  const t = new Sender(new NewReno(SMSS, { abcLimitSegments: 2 }));
+  assert.equal((t.cc as NewReno).abcLimitSegments, 2);
+  assert.equal(new NewReno(SMSS, { abcLimitSegments: Infinity }).abcLimitSegments, 0, 'Infinity: no limit');
   t.send(10_000);
   assert.deepEqual(t.w, [10_000, TCP_INFINITE_SSTHRESH]);
   assert.equal(t.ack(1000), CC_NONE);
@@ -77,8 +94,39 @@ test('slow start: cwnd grows by the bytes acked, at most L = 2*SMSS per ACK (RFC
   assert.equal(t.cc.cwnd, 16_500);
 });
 
-test('after a timeout: L = 1*SMSS, slow start stops at ssthresh, the rest goes to congestion avoidance', () => {
-  const t = new Sender();
+test('after a timeout with SACK (Linux): a stretch ACK counts whole up to ssthresh, the rest goes to congestion avoidance', () => {
+  const t = new Sender(new NewReno(SMSS), 0, true);
+  t.send(15_000);
+  t.rto();
+  assert.deepEqual(t.w, [1000, 7500]); // ssthresh = FlightSize / 2
+  t.ack(2000); // no L = 1 SMSS after an RTO with SACK (Linux has none)
+  assert.equal(t.cc.cwnd, 3000);
+  t.ack(6000); // 3000 + 6000 crosses 7500: cwnd = ssthresh, 1500 bytes carried over
+  assert.deepEqual(t.w, [7500, 7500]);
+  t.send(20_000);
+  t.ack(5999); // 1500 + 5999 < 7500
+  assert.equal(t.cc.cwnd, 7500);
+  t.ack(1); // 7500 bytes counted: one SMSS
+  assert.equal(t.cc.cwnd, 8500);
+  // A stretch ACK far past ssthresh: what is left earns one SMSS per cwnd of it.
+  const u = new Sender(new NewReno(SMSS), 0, true);
+  u.send(15_000);
+  u.rto();
+  u.send(40_000);
+  u.ack(31_000); // 6500 of it take cwnd to ssthresh; 24500 left = 3 * 7500 + 2000
+  assert.deepEqual(u.w, [10_500, 7500]);
+  u.ack(5500); // 2000 + 5500 < 10500
+  assert.equal(u.cc.cwnd, 10_500);
+  u.ack(3000); // 10500 bytes counted: one SMSS
+  assert.equal(u.cc.cwnd, 11_500);
+});
+
+for (const [what, make] of [
+  ['without SACK', () => new NewReno(SMSS)],
+  ['RFC 3465 on request', () => new NewReno(SMSS, { abcLimitSegments: 2 })],
+] as const) {
+test(`after a timeout, ${what}: L = 1*SMSS (RFC 3465 §2.3; go-back-N), slow start stops at ssthresh, the rest goes to congestion avoidance`, () => {
+  const t = new Sender(make());
   t.send(15_000);
   t.rto();
   assert.deepEqual(t.w, [1000, 7500]); // ssthresh = FlightSize / 2
@@ -93,6 +141,32 @@ test('after a timeout: L = 1*SMSS, slow start stops at ssthresh, the rest goes t
   assert.equal(t.cc.cwnd, 7500);
   t.ack(1); // 7500 bytes counted: one SMSS
   assert.equal(t.cc.cwnd, 8500);
+});
+}
+
+test('congestion avoidance with a stretch ACK larger than cwnd: one SMSS per cwnd it covers (Linux tcp_cong_avoid_ai); RFC 3465 on request: one per ACK', () => {
+  for (const rfc of [false, true]) {
+    const t = new Sender(new NewReno(SMSS, rfc ? { abcLimitSegments: 2 } : {}));
+    t.send(20_000);
+    t.rto(); // ssthresh 10000, cwnd 1000
+    for (let i = 0; i < 9; i++) t.ack(1000); // slow start 1000 -> 10000
+    assert.deepEqual(t.w, [10_000, 10_000]);
+    t.send(100_000);
+    t.ack(25_000); // two and a half windows in one ACK
+    if (!rfc) {
+      assert.equal(t.cc.cwnd, 12_000, 'two SMSS at once, 5000 bytes carried');
+      t.ack(5000);
+      assert.equal(t.cc.cwnd, 12_000, '10000 < 12000 bytes counted');
+      t.ack(2000);
+      assert.equal(t.cc.cwnd, 13_000);
+    } else {
+      assert.equal(t.cc.cwnd, 11_000, 'one SMSS per ACK, 15000 bytes carried');
+      t.ack(1);
+      assert.equal(t.cc.cwnd, 12_000, 'the next ACK takes the next SMSS from the carried bytes');
+      t.ack(1);
+      assert.equal(t.cc.cwnd, 12_000, '3002 bytes left: not a window');
+    }
+  }
 });
 
 test('congestion avoidance: one SMSS per window of acknowledged bytes (per RTT)', () => {
@@ -190,7 +264,7 @@ test('recover after a timeout: duplicate ACKs for data sent before it do not fas
   assert.equal(t.cc.inRecovery, false);
   assert.deepEqual(t.w, [2000, 5000]);
   t.ack(9000); // SND.UNA = 10000 passes recover (9999)
-  assert.equal(t.cc.cwnd, 3000); // L = 1 SMSS still (slow start after the RTO)
+  assert.equal(t.cc.cwnd, 3000); // L = 1 SMSS still (slow start after the RTO, no SACK)
   t.send(5000);
   t.dup(); t.dup();
   assert.equal(t.dup(), CC_RETRANSMIT); // now fast retransmit is allowed again
