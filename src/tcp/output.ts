@@ -274,6 +274,9 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   // SACK blocks riding on data take room from it (Linux tcp_current_mss).
   const mss = dataMss(ep);
   let sentNew = false;
+  // Data went out with no retransmission timer running (or only the persist timer): the RTO
+  // starts (RFC 6298 §5.1), unless the loss probe timer takes its place below.
+  let rtoDue = false;
   for (;;) {
     if (cc === null) break; // nothing to send
     // After a timeout rewound SND.NXT, what the peer SACKed is skipped (RFC 6675 §5.1).
@@ -320,7 +323,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
     if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
     ep.lastSendAt = now;
-    if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+    if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) rtoDue = true;
     sent = true;
     if (fresh) sentNew = true;
     if (fin) break;
@@ -329,8 +332,10 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   if (sack && !sentNew) {
     for (let i = 0; i < 64 && sendRule3(t, ep); i++) sent = true;
   }
-  // RFC 8985 §7.2: after new data, the loss probe timer replaces the RTO while it may.
-  if (sentNew && ep.rtxMode !== RTX_RACK && tlpAllowed(t, ep)) armTlp(t, ep);
+  // RFC 8985 §7.2: after new data, the loss probe timer replaces the RTO while it may (the
+  // timer is armed once, for whichever it is).
+  if (sentNew && (rtoDue || ep.rtxMode !== RTX_RACK) && tlpAllowed(t, ep)) armTlp(t, ep);
+  else if (rtoDue) armRto(t, ep);
   // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
   if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtxTimer?.armed) armPersist(t, ep);
   if (ep.ackNow) sendAck(t, ep);
