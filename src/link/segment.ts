@@ -278,9 +278,13 @@ export class Segment {
   private readonly fireFn = (f: InFlight): void => this.fire(f);
   private seq = 0;
   private pending = 0;
-  /** Frames arriving in transmission order, [lineHead, length), behind one timer (joinLine). */
-  private line: InFlight[] = [];
+  /**
+   * Frames arriving in transmission order, [lineHead, lineTail), behind one timer (joinLine).
+   * The array is reused: emptied by moving both ends back to 0, no new array per burst.
+   */
+  private readonly line: InFlight[] = [];
   private lineHead = 0;
+  private lineTail = 0;
   private readonly lineTimer = new Timer(() => this.drainLine(), true);
   /**
    * Every port offloads transport checksums. Hosts read it when they route, so set it
@@ -443,11 +447,12 @@ export class Segment {
    */
   private joinLine(f: InFlight, at: number): boolean {
     const line = this.line;
-    const n = line.length;
+    const n = this.lineTail;
     if (n > this.lineHead && line[n - 1]!.at > at) return false;
     f.at = at;
     f.armSeq = this.scheduler.reserveSeq();
-    line.push(f);
+    line[n] = f;
+    this.lineTail = n + 1;
     if (n === this.lineHead) this.scheduler.armAs(this.lineTimer, at, f.armSeq);
     return true;
   }
@@ -459,7 +464,7 @@ export class Segment {
   private drainLine(): void {
     const line = this.line;
     const now = this.scheduler.now();
-    const end = line.length;
+    const end = this.lineTail;
     // Each frame as its own timer would fire: due, and before any other timer due as early.
     for (;;) {
       const f = this.lineHead < end ? line[this.lineHead]! : null;
@@ -467,19 +472,21 @@ export class Segment {
       this.lineHead++;
       this.fire(f);
     }
+    // Frames sent while these fired joined behind them (lineTail moved).
     const head = this.lineHead;
-    if (head === line.length) {
-      this.line = [];
-      this.lineHead = 0;
+    const tail = this.lineTail;
+    if (head === tail) {
+      this.lineHead = this.lineTail = 0;
       return;
     }
-    if (head > 64 && head * 2 > line.length) {
-      this.line = line.slice(head);
+    if (head > 64 && head * 2 > tail) {
+      line.copyWithin(0, head, tail);
       this.lineHead = 0;
+      this.lineTail = tail - head;
     }
     // Armed as the next frame's own timer would have been: a frame with a timer of its own due
     // at the same instant but sent later (from the same port, say) must not overtake it.
-    const next = this.line[this.lineHead]!;
+    const next = line[this.lineHead]!;
     this.scheduler.armAs(this.lineTimer, next.at, next.armSeq);
   }
 
