@@ -219,6 +219,9 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
     const ep = tcpOf(s);
     for (;;) {
       if (s.closed) throw new SocketError('EBADF', this.call);
+      // Linux tcp_recvmsg: once bytes were copied, an error ends the call with them and stays
+      // (sk_err) for the next call, which reports it.
+      if (this.got > 0 && ep.pendingError !== null && ep.recvBuf.length === 0) return this.received();
       // Bytes this round; 0 is end of file.
       let n: number;
       try {
@@ -253,11 +256,15 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
     return super.timedOut();
   }
 
-  /** Asleep with a buffer to fill: arriving bytes may come straight to it (TcpEndpoint.reader). */
+  /**
+   * Asleep with a buffer to fill: arriving bytes may come straight to it (TcpEndpoint.reader),
+   * but only when nothing else waits on the socket. A call that blocked earlier (a recv of a
+   * length, a MSG_PEEK, a poll) must see the bytes first, as every waiter is woken in order.
+   */
   protected override sleep(timeoutMs: number): void {
     super.sleep(timeoutMs);
     const ep = tcpOf(this.s);
-    if (this.into !== null && !this.peek && ep.reader === null) ep.reader = this;
+    if (this.into !== null && !this.peek && ep.reader === null && this.s.wait.size === 1) ep.reader = this;
   }
 
   protected override unlink(): boolean {

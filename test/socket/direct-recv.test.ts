@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network, SOL_SOCKET, SO_RCVTIMEO, SIOCINQ, MSG_WAITALL, MSG_OOB, POLLIN, SHUT_WR } from '../../src/index.js';
+import { Network, SOL_SOCKET, SO_RCVTIMEO, SO_LINGER, SIOCINQ, MSG_WAITALL, MSG_OOB, MSG_PEEK, POLLIN, SHUT_WR } from '../../src/index.js';
 import { dec, enc, rejectsErr } from './helpers.js';
 import { connectPair, tcpPair, track } from '../tcp/helpers.js';
 
@@ -116,18 +116,82 @@ describe('recv into a waiting buffer (direct delivery)', () => {
     });
   });
 
-  it('bytes a waiting reader took do not make the socket readable for poll', async () => {
+  it('bytes a waiting reader took do not make the socket readable for a poll that came after it', async () => {
     const { net, a, b } = tcpPair();
     await net.run(async () => {
       const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7108);
-      const polled = track(b.sockets.poll([{ fd: s, events: POLLIN }], 200));
       const reading = b.sockets.recv(s, new Uint8Array(32));
+      const polled = track(b.sockets.poll([{ fd: s, events: POLLIN }], 200));
       await a.sockets.send(c, enc('taken'));
       assert.equal(dec(await reading), 'taken');
       const [p] = await polled.promise;
       assert.equal(p!.revents, 0, 'nothing readable: poll timed out');
     });
   });
+
+  it('a poll that waited first is told (no direct delivery past it)', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7114);
+      const polled = b.sockets.poll([{ fd: s, events: POLLIN }], 200);
+      const reading = b.sockets.recv(s, new Uint8Array(32));
+      await a.sockets.send(c, enc('seen'));
+      const [p] = await polled;
+      assert.equal(p!.revents, POLLIN);
+      assert.equal(dec(await reading), 'seen');
+    });
+  });
+});
+
+describe('direct delivery keeps the order of waiters', () => {
+  // Found in review: the first recv(buf) to sleep took the bytes even when a call had blocked
+  // before it, which then never heard of them.
+  it('a recv of a length that blocked first gets the first bytes, the later recv(buf) the next', async () => {
+    const { net, a, b } = tcpPair(7, { latency: 1 });
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7110);
+      const r1 = b.sockets.recv(s, 10);
+      const r2 = b.sockets.recv(s, new Uint8Array(10));
+      await a.sockets.send(c, enc('one'));
+      await net.sleep(20);
+      await a.sockets.send(c, enc('two'));
+      assert.equal(dec(await r1), 'one');
+      assert.equal(dec(await r2), 'two');
+    });
+  });
+
+  it('a recv(MSG_PEEK) that blocked first sees the bytes a later recv(buf) reads', async () => {
+    const { net, a, b } = tcpPair(7, { latency: 1 });
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7111);
+      const p = track(b.sockets.recv(s, new Uint8Array(10), MSG_PEEK));
+      const r = b.sockets.recv(s, new Uint8Array(10));
+      await a.sockets.send(c, enc('one'));
+      assert.equal(dec(await r), 'one');
+      await net.sleep(20);
+      assert.equal(p.state, 'fulfilled');
+      assert.equal(dec(p.value!), 'one');
+    });
+  });
+});
+
+describe('an error after part of a MSG_WAITALL read', () => {
+  // Linux tcp_recvmsg: with bytes copied, an error ends the call and stays (sk_err) for the next.
+  for (const into of [true, false]) {
+    it(`the call returns the bytes it has; the next call reports the reset (${into ? 'into a buffer' : 'a new array'})`, async () => {
+      const { net, a, b } = tcpPair(7, { latency: 1 });
+      await net.run(async () => {
+        const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', into ? 7112 : 7113);
+        const waiting = into ? b.sockets.recv(s, new Uint8Array(10), MSG_WAITALL) : b.sockets.recv(s, 10, MSG_WAITALL);
+        await a.sockets.send(c, enc('abc'));
+        await net.sleep(20);
+        a.sockets.setsockopt(c, SOL_SOCKET, SO_LINGER, { l_onoff: 1, l_linger: 0 });
+        await a.sockets.close(c); // an RST
+        assert.equal(dec(await waiting), 'abc', 'the bytes read before the reset');
+        await rejectsErr(b.sockets.recv(s, 10), 'ECONNRESET', 'recv');
+      });
+    });
+  }
 });
 
 describe('direct delivery and the window', () => {
