@@ -235,12 +235,20 @@ function retryLater(c: { settle(woken: boolean): void }): void {
 
 function runRetries(): void {
   // A retry may wake another call (its window update reaches a peer on a synchronous path):
-  // that one joins this pass.
-  try {
-    for (let i = 0; i < retries.length; i++) retries[i]!.settle(true);
-  } finally {
-    retries.length = 0;
+  // that one joins this pass. settle() catches what the call throws; should it throw anyway
+  // (a bug), the other calls are still retried and the first error is rethrown after them.
+  let failed = false;
+  let error: unknown;
+  for (let i = 0; i < retries.length; i++) {
+    try {
+      retries[i]!.settle(true);
+    } catch (e) {
+      if (!failed) error = e;
+      failed = true;
+    }
   }
+  retries.length = 0;
+  if (failed) throw error;
 }
 
 /** Sleeps on the stack's clock (virtual or real). */
