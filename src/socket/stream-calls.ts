@@ -258,13 +258,14 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
 
   /**
    * Asleep with a buffer to fill: arriving bytes may come straight to it (TcpEndpoint.reader),
-   * but only when nothing else waits on the socket. A call that blocked earlier (a recv of a
-   * length, a MSG_PEEK, a poll) must see the bytes first, as every waiter is woken in order.
+   * but only when nothing else waits to read. A call that blocked earlier (a recv of a length,
+   * a MSG_PEEK, a poll for POLLIN) must see the bytes first, as every waiter is woken in order;
+   * a blocked send does not count.
    */
   protected override sleep(timeoutMs: number): void {
     super.sleep(timeoutMs);
     const ep = tcpOf(this.s);
-    if (this.into !== null && !this.peek && ep.reader === null && this.s.wait.size === 1) ep.reader = this;
+    if (this.into !== null && !this.peek && ep.reader === null && this.s.wait.waitingFor(POLLIN) === 1) ep.reader = this;
   }
 
   protected override unlink(): boolean {

@@ -43,6 +43,13 @@ export class WaitQueue {
     return (this.first === null ? 0 : 1) + (this.rest === null ? 0 : this.rest.length);
   }
 
+  /** How many waiters wait for an event in `mask`. */
+  waitingFor(mask: number): number {
+    let n = this.first !== null && (this.first.mask & mask) !== 0 ? 1 : 0;
+    if (this.rest !== null) for (const w of this.rest) if ((w.mask & mask) !== 0) n++;
+    return n;
+  }
+
   notify(events: number): void {
     const first = this.first;
     if (first === null) return;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Network, SOL_SOCKET, SO_RCVTIMEO, SO_LINGER, SIOCINQ, MSG_WAITALL, MSG_OOB, MSG_PEEK, POLLIN, SHUT_WR } from '../../src/index.js';
 import { dec, enc, rejectsErr } from './helpers.js';
-import { connectPair, tcpPair, track } from '../tcp/helpers.js';
+import { connectPair, fillSendBuffer, tcpPair, track } from '../tcp/helpers.js';
 
 describe('recv into a waiting buffer (direct delivery)', () => {
   it('a blocked recv gets the bytes that fit; the rest stays queued, in order', async () => {
@@ -126,6 +126,23 @@ describe('recv into a waiting buffer (direct delivery)', () => {
       assert.equal(dec(await reading), 'taken');
       const [p] = await polled.promise;
       assert.equal(p!.revents, 0, 'nothing readable: poll timed out');
+    });
+  });
+
+  it('a send blocked on the same socket does not keep a recv from taking bytes directly', async () => {
+    const { net, a, b } = tcpPair();
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7115);
+      await fillSendBuffer(b.sockets, s); // a never reads: b's next send blocks
+      const sending = track(b.sockets.send(s, new Uint8Array(65536)));
+      await net.sleep(100);
+      assert.equal(sending.state, 'pending', 'the send is blocked');
+      const reading = b.sockets.recv(s, new Uint8Array(32));
+      const ep = b.tcp.endpoints().find((e) => e.localPort === 7115 && e.remotePort !== 0)!;
+      assert.notEqual(ep.reader, null, 'the recv is the direct reader');
+      await a.sockets.send(c, enc('direct'));
+      assert.equal(dec(await reading), 'direct');
+      assert.equal(ep.reader, null, 'and is not once it returned');
     });
   });
 
