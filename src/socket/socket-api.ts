@@ -10,7 +10,7 @@ import { streamAccept, streamClose, streamConnect, streamRecv, streamSend, strea
 import * as C from './constants.js';
 import { LINGER_OFF, OpenSocket } from './open-socket.js';
 import { fromInet, toInet, type SockAddr } from './sockaddr.js';
-import { sleep, BlockedCall, BlockedCalls } from './wait.js';
+import { sleep, timeoDeadline, BlockedCall, BlockedCalls } from './wait.js';
 import { isLimitedBroadcast } from '../wire/address.js';
 import { EpollInstance, type EpollEvent } from './epoll.js';
 import { FdTable } from './fd-table.js';
@@ -84,7 +84,6 @@ export class SocketApi {
       tcp: t.tcp,
       sched: t.ip.scheduler,
       blocked: this.blocked,
-      now: () => t.ip.scheduler.now(),
       block: (s, mask, deadline, call, fd) => this.block(s, mask, deadline, call, fd),
     };
   }
@@ -380,7 +379,7 @@ export class SocketApi {
     const peek = (flags & C.MSG_PEEK) !== 0;
     const dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
     const udp = s.endpoint.kind === 'udp';
-    const deadline = s.rcvTimeoMs > 0 ? this.t.ip.scheduler.now() + s.rcvTimeoMs : Infinity;
+    const deadline = timeoDeadline(this.t.ip.scheduler, s.rcvTimeoMs);
     const dgram = s.endpoint as Exclude<typeof s.endpoint, { kind: 'tcp' }>;
     for (;;) {
       if (s.closed) throw new SocketError('EBADF', sys);

@@ -7,7 +7,7 @@ import { TcpState } from '../tcp/state.js';
 import { NOTHING_YET, tcpRecv, tcpRecvInto, tcpRecvOob, tcpSend } from '../tcp/stream-io.js';
 import * as C from './constants.js';
 import type { OpenSocket } from './open-socket.js';
-import { AGAIN, RetryingCall, type BlockedCalls } from './wait.js';
+import { AGAIN, RetryingCall, timeoDeadline, type BlockedCalls } from './wait.js';
 
 /** Events that end any blocked socket call's sleep, whatever it waits for. */
 const WAKE_ALWAYS = POLLERR | POLLHUP | POLLNVAL;
@@ -18,7 +18,6 @@ export interface StreamContext {
   sched: TimerScheduler;
   /** The process's calls asleep, for deadlock reports. */
   blocked: BlockedCalls;
-  now(): number;
   /** Blocks until `s` signals `mask` or the deadline passes (EAGAIN, from the call named `call`). */
   block(s: OpenSocket, mask: number, deadline: number, call: string, fd: number): Promise<unknown>;
 }
@@ -67,7 +66,7 @@ export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number
   } else {
     throw new SocketError('EISCONN', sys);
   }
-  const deadline = s.sndTimeoMs > 0 ? cx.now() + s.sndTimeoMs : Infinity;
+  const deadline = timeoDeadline(cx.sched, s.sndTimeoMs);
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
     const now = ep.state;
@@ -89,7 +88,7 @@ export async function streamConnect(cx: StreamContext, s: OpenSocket, fd: number
 /** accept(2): the next established connection, or EAGAIN / a wait; EINVAL unless listening. */
 export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number): Promise<TcpEndpoint> {
   const sys = 'accept';
-  const deadline = s.rcvTimeoMs > 0 ? cx.now() + s.rcvTimeoMs : Infinity;
+  const deadline = timeoDeadline(cx.sched, s.rcvTimeoMs);
   for (;;) {
     if (s.closed) throw new SocketError('EBADF', sys);
     const l = tcpOf(s);
@@ -132,7 +131,7 @@ class StreamSend extends RetryingCall<number> {
     /** Bytes queued so far. */
     private sent: number,
   ) {
-    super(cx.sched, s.wait, POLLOUT | WAKE_ALWAYS, sys, fd, cx.blocked, s.sndTimeoMs > 0 ? cx.sched.now() + s.sndTimeoMs : Infinity);
+    super(cx.sched, s.wait, POLLOUT | WAKE_ALWAYS, sys, fd, cx.blocked, timeoDeadline(cx.sched, s.sndTimeoMs));
     this.oob = (flags & C.MSG_OOB) !== 0;
     this.dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.sndTimeoMs < 0;
   }
@@ -207,7 +206,7 @@ class StreamRecv extends RetryingCall<Uint8Array> implements DirectReader {
     flags: number,
     private readonly into: Uint8Array | null,
   ) {
-    super(cx.sched, s.wait, POLLIN | WAKE_ALWAYS, sys, fd, cx.blocked, s.rcvTimeoMs > 0 ? cx.sched.now() + s.rcvTimeoMs : Infinity);
+    super(cx.sched, s.wait, POLLIN | WAKE_ALWAYS, sys, fd, cx.blocked, timeoDeadline(cx.sched, s.rcvTimeoMs));
     this.peek = (flags & C.MSG_PEEK) !== 0;
     this.waitall = (flags & C.MSG_WAITALL) !== 0 && !this.peek;
     this.dontwait = s.nonblocking || (flags & C.MSG_DONTWAIT) !== 0 || s.rcvTimeoMs < 0;
@@ -342,9 +341,9 @@ export async function streamClose(cx: StreamContext, s: OpenSocket, fd: number):
   const lingerZero = s.linger.l_onoff !== 0 && s.linger.l_linger === 0;
   cx.tcp.close(ep, lingerZero);
   if (s.linger.l_onoff === 0 || lingerZero) return;
-  const deadline = cx.now() + s.linger.l_linger * 1000;
+  const deadline = cx.sched.now() + s.linger.l_linger * 1000;
   const closing = (): boolean => ep.state === TcpState.FIN_WAIT_1 || ep.state === TcpState.CLOSING || ep.state === TcpState.LAST_ACK;
-  while (closing() && cx.now() < deadline) {
+  while (closing() && cx.sched.now() < deadline) {
     try {
       await cx.block(s, 0xffffffff, deadline, 'close', fd);
     } catch {

@@ -251,6 +251,14 @@ function runRetries(): void {
   if (failed) throw error;
 }
 
+/**
+ * The absolute deadline of a call bounded by SO_RCVTIMEO / SO_SNDTIMEO `timeoMs` ms; 0 (or a
+ * negative value, a call that never waits) means none.
+ */
+export function timeoDeadline(sched: TimerScheduler, timeoMs: number): number {
+  return timeoMs > 0 ? sched.now() + timeoMs : Infinity;
+}
+
 /** Sleeps on the stack's clock (virtual or real). */
 export function sleep(sched: TimerScheduler, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
