@@ -99,25 +99,20 @@ export const rrLatency: Benchmark = {
     // 7.5, then 4.5-5). The rounds measure the steady state of both sides.
     const warmRounds = o.mode === 'smoke' ? 1 : 3;
     const warmN = o.mode === 'smoke' ? n : 50_000;
+    const withWarmUp = (side: (k: number) => Promise<number>) => async (rep: number): Promise<number> => {
+      if (rep >= 0) return side(n);
+      for (let i = 0; i < warmRounds; i++) await side(warmN);
+      return 0;
+    };
     let segs = 0;
     const r = await alternate(
       o.reps,
-      async (rep) => {
-        if (rep < 0) {
-          for (let i = 0; i < warmRounds; i++) await sockstackRtt(warmN);
-          return 0;
-        }
-        const x = await sockstackRtt(n);
+      withWarmUp(async (k) => {
+        const x = await sockstackRtt(k);
         segs = x.segs;
         return x.us;
-      },
-      async (rep) => {
-        if (rep < 0) {
-          for (let i = 0; i < warmRounds; i++) await nodeRtt(warmN);
-          return 0;
-        }
-        return nodeRtt(n);
-      },
+      }),
+      withWarmUp(nodeRtt),
       (rep, s, p) => o.progress(`rep ${rep + 1}/${o.reps}: sockstack ${s.toFixed(2)} µs, node ${p?.toFixed(2)} µs`),
     );
     return {
