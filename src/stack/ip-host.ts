@@ -12,7 +12,7 @@ import type { Rng } from '../time/rng.js';
 import { WireError } from '../wire/error.js';
 import { ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernet, writeEthernetHeader } from '../wire/ethernet.js';
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp } from '../wire/arp.js';
-import { IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, emitIpv4, fillIpv4Checksum, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, checkIpv4, emitIpv4, fillIpv4Checksum, newIpv4Repr, readIpv4HeaderInto, type Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
 import {
   BROADCAST_MAC, isBroadcastMac, isClassE, isLimitedBroadcast, isLoopbackIPv4, isMulticastIPv4,
@@ -31,8 +31,12 @@ const ZERO_MAC = new Uint8Array(6);
 
 /** What the transports see of an arriving IP datagram. */
 export interface ProtocolHandler {
-  /** A datagram for this host. `pkt` is the whole datagram, IP header at 0 (owned by the handler). */
-  input(pkt: Uint8Array, hdr: Ipv4Repr, iface: Interface | null): void;
+  /**
+   * A datagram for this host: buf[off, off + hdr.totalLength), IP header at `off` (a frame's
+   * bytes: no view is made per datagram). `hdr` is the host's scratch header, valid during the
+   * call only; the buffer is released after it (copy what must be kept).
+   */
+  input(buf: Uint8Array, off: number, hdr: Ipv4Repr, iface: Interface | null): void;
   /** An ICMP error quoting a datagram this host sent with this protocol. */
   icmpError?(err: IcmpErrorReport): void;
 }
@@ -103,6 +107,11 @@ export interface IpHostOptions {
 }
 
 /** The path MTU a cache entry (or none) leaves of the link's MTU: never above the link's. */
+/** The datagram of `h` at buf[off] as a view of its own (IP header at 0), for the slow paths. */
+function datagramView(buf: Uint8Array, off: number, h: Ipv4Repr): Uint8Array {
+  return off === 0 && buf.length === h.totalLength ? buf : buf.subarray(off, off + h.totalLength);
+}
+
 function pathMtuOf(e: PmtuEntry | null, linkMtu: number): number {
   return e !== null && e.mtu < linkMtu ? e.mtu : linkMtu;
 }
@@ -140,6 +149,9 @@ export class IpHost {
     fragmentOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0,
   };
   private loopTimer = new Timer(() => this.drainLoopback(), true);
+  /** ipInput()'s header, filled per datagram, and whether an input is using it. */
+  private readonly rxHdr: Ipv4Repr = newIpv4Repr();
+  private rxBusy = false;
 
   constructor(
     readonly name: string,
@@ -445,7 +457,7 @@ export class IpHost {
     if (type === ETHERTYPE_IPV4) {
       this.linkGroup = isMulticastMac(frame, 0);
       try {
-        this.ipInput(iface, frame.subarray(ETH_HEADER_LEN));
+        this.ipInput(iface, frame, ETH_HEADER_LEN, frame.length - ETH_HEADER_LEN);
       } finally {
         this.linkGroup = false;
       }
@@ -513,7 +525,7 @@ export class IpHost {
     const q = this.loopQueue;
     this.loopQueue = [];
     for (const p of q) {
-      this.ipInput(null, p);
+      this.ipInput(null, p, 0, p.length);
       framePool.release(p);
     }
   }
@@ -534,22 +546,38 @@ export class IpHost {
   }
 
   /** RFC 791 / RFC 1122 §3.2.1 input: validate, drop and count what is wrong, deliver or forward. */
-  ipInput(iface: Interface | null, data: Uint8Array): void {
+  ipInput(iface: Interface | null, buf: Uint8Array, off: number, len: number): void {
     const c = this.counters.ip;
     c.inReceives++;
     const verify = iface ? !iface.offload : false;
-    const h = parseIpv4(data, 0, data.length, verify);
-    if (h instanceof WireError) {
+    const bad = checkIpv4(buf, off, len, verify);
+    if (bad !== null) {
       // Linux ip_rcv_core: a total length beyond the frame is InTruncatedPkts; a frame too
       // short for the header itself, like every other header fault, is InHdrErrors.
-      if (h.kind === 'truncated' && data.length >= IPV4_HEADER_LEN && data.length >= (data[0]! & 0x0f) * 4) {
+      if (bad.kind === 'truncated' && len >= IPV4_HEADER_LEN && len >= (buf[off]! & 0x0f) * 4) {
         c.inTruncatedPkts++;
         return;
       }
-      if (h.kind === 'bad-checksum') c.inCsumErrors++;
+      if (bad.kind === 'bad-checksum') c.inCsumErrors++;
       c.inHdrErrors++;
       return;
     }
+    // Parsed into the host's scratch header (nothing keeps it past this call); input never
+    // re-enters itself today (loopback and links deliver later), but if it ever did, the
+    // inner call gets its own.
+    const reentered = this.rxBusy;
+    const h = readIpv4HeaderInto(buf, off, reentered ? newIpv4Repr() : this.rxHdr);
+    this.rxBusy = true;
+    try {
+      this.inputParsed(iface, buf, off, h);
+    } finally {
+      this.rxBusy = reentered;
+    }
+  }
+
+  /** ipInput after the header checks: the datagram is buf[off, off + h.totalLength). */
+  private inputParsed(iface: Interface | null, buf: Uint8Array, off: number, h: Ipv4Repr): void {
+    const c = this.counters.ip;
     const src = h.src;
     // RFC 1122 §3.2.1.3: a source that is broadcast, multicast or class E is discarded;
     // 127/8 from the wire is a martian (g); 0/8 ("this network", (a)/(b)) may only be the
@@ -564,17 +592,17 @@ export class IpHost {
       c.inAddrErrors++;
       return;
     }
-    const pkt = data.length === h.totalLength ? data : data.subarray(0, h.totalLength);
     if (!this.acceptsDestination(h.dst, iface)) {
       // RFC 1812 §5.3.7: never forward to a martian destination (0/8, 127/8, class E) or a group.
       const d = h.dst;
       const martian = d >>> 24 === 0 || isLoopbackIPv4(d) || isClassE(d) || isMulticastIPv4(d);
-      if (this.forwarding && iface !== null && !martian) this.forward(iface, pkt, h);
+      if (this.forwarding && iface !== null && !martian) this.forward(iface, datagramView(buf, off, h), h);
       else c.inAddrErrors++;
       return;
     }
     if (h.moreFragments || h.fragmentOffset !== 0) {
       c.reasmReqds++;
+      const pkt = datagramView(buf, off, h);
       const rc = this.reassembler.counters;
       const fails = rc.fails;
       const overlaps = rc.overlaps;
@@ -596,28 +624,29 @@ export class IpHost {
       joined[6] = 0;
       joined[7] = 0;
       fillIpv4Checksum(joined, 0, hl); // Linux ip_frag_reasm: ip_send_check on the rebuilt header
-      this.deliver(joined, { ...h, totalLength: total, moreFragments: false, fragmentOffset: 0, headerLength: hl }, iface);
+      this.deliver(joined, 0, { ...h, totalLength: total, moreFragments: false, fragmentOffset: 0, headerLength: hl }, iface);
       return;
     }
-    this.deliver(pkt, h, iface);
+    this.deliver(buf, off, h, iface);
   }
 
-  private deliver(pkt: Uint8Array, h: Ipv4Repr, iface: Interface | null): void {
+  /** Local delivery of buf[off, off + h.totalLength): raw sockets, ICMP or the transport. */
+  private deliver(buf: Uint8Array, off: number, h: Ipv4Repr, iface: Interface | null): void {
     const c = this.counters.ip;
     c.inDelivers++;
-    const tookRaw = this.rawInput ? this.rawInput(pkt, h) : false;
+    const tookRaw = this.rawInput ? this.rawInput(datagramView(buf, off, h), h) : false;
     if (h.protocol === IP_PROTO_ICMP) {
-      this.icmp.input(pkt, h, iface);
+      this.icmp.input(datagramView(buf, off, h), h, iface);
       return;
     }
     const handler = this.protocols.get(h.protocol);
     if (handler) {
-      handler.input(pkt, h, iface);
+      handler.input(buf, off, h, iface);
       return;
     }
     if (!tookRaw) {
       c.inUnknownProtos++;
-      this.icmp.protocolUnreachable(pkt, h);
+      this.icmp.protocolUnreachable(datagramView(buf, off, h), h);
     }
   }
 

@@ -17,14 +17,19 @@ import { readOpensWindow } from './stream-io.js';
 import { onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
-/** The segment being processed, after trimming to the window (fields of the TcpRepr stay untouched). */
+/**
+ * The segment being processed, after trimming to the window (fields of the TcpRepr stay
+ * untouched): its text is buf[off, off + len), in the frame (no view is made of it).
+ */
 interface Arrival {
   seq: number;
   flags: number;
-  data: Uint8Array;
+  buf: Uint8Array;
+  off: number;
+  len: number;
 }
 
-const arrival: Arrival = { seq: 0, flags: 0, data: new Uint8Array(0) };
+const arrival: Arrival = { seq: 0, flags: 0, buf: new Uint8Array(0), off: 0, len: 0 };
 
 /** SEG.LEN (RFC 9293 §3.4): payload plus one for SYN and one for FIN. */
 function segLen(seg: TcpRepr): number {
@@ -82,7 +87,9 @@ export function synSentInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, payload
     if (payload.length > 0 || f & TCP_FIN) {
       arrival.seq = ep.rcvNxt;
       arrival.flags = f & ~TCP_SYN;
-      arrival.data = payload;
+      arrival.buf = payload;
+      arrival.off = 0;
+      arrival.len = payload.length;
       processText(t, ep, seg, arrival);
     }
     output(t, ep);
@@ -110,7 +117,7 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
     return;
   }
   if (predictedData(t, ep, seg, pkt)) return;
-  const payload = pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength);
+  const dataLen = seg.payloadLength;
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
   if (synRecv && !ep.passive && f & TCP_SYN && f & TCP_ACK && !(f & TCP_RST) && seg.seq === ep.irs && seg.ack === ((ep.iss + 1) >>> 0)) {
@@ -152,15 +159,15 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
       // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
       // made to accept valid ACKs, URGs, and RSTs": the text is dropped, the ACK field counts.
       if (rcvWindow(ep) === 0 && seg.seq === ep.rcvNxt && f & TCP_ACK && !synRecv) {
-        if (payload.length > 0) t.counters.extTCPZeroWindowDrop++;
-        if (!processAck(t, ep, seg, payload.length) || ep.released) return;
+        if (dataLen > 0) t.counters.extTCPZeroWindowDrop++;
+        if (!processAck(t, ep, seg, dataLen) || ep.released) return;
         if (f & TCP_URG && seg.urgentPointer > 0) checkUrgent(ep, seg);
         ep.ackNow = true;
         output(t, ep);
         return;
       }
       // RFC 2883 §4: a duplicate of data already acknowledged is reported with a D-SACK.
-      if (payload.length > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, payload.length);
+      if (dataLen > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, dataLen);
       sendAck(t, ep);
     }
     return;
@@ -205,14 +212,16 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
     // RFC 7323 §2.2: the first window after the SYNs is scaled.
     updateWindow(ep, seg.window * (1 << ep.sndWscale), seg.seq, seg.ack);
     t.establish(ep);
-  } else if (!processAck(t, ep, seg, payload.length)) {
+  } else if (!processAck(t, ep, seg, dataLen)) {
     return;
   }
   if (ep.released) return;
   arrival.seq = seg.seq;
   arrival.flags = f;
-  arrival.data = payload;
-  if (payload.length > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, payload.length);
+  arrival.buf = pkt;
+  arrival.off = seg.payloadOffset;
+  arrival.len = dataLen;
+  if (dataLen > 0 && seqLt(seg.seq, ep.rcvNxt)) noteOldDuplicate(t, ep, seg.seq, dataLen);
   trim(ep, arrival);
   processText(t, ep, seg, arrival);
   if (!ep.released) output(t, ep);
@@ -261,18 +270,20 @@ function trim(ep: TcpEndpoint, a: Arrival): void {
       skip--;
       a.seq = (a.seq + 1) >>> 0;
     }
-    if (skip >= a.data.length) {
+    if (skip >= a.len) {
       // The FIN too is old if it lies before RCV.NXT.
-      if (skip > a.data.length) a.flags &= ~TCP_FIN;
-      a.data = a.data.subarray(a.data.length);
+      if (skip > a.len) a.flags &= ~TCP_FIN;
+      a.off += a.len;
+      a.len = 0;
     } else {
-      a.data = a.data.subarray(skip);
+      a.off += skip;
+      a.len -= skip;
     }
     a.seq = ep.rcvNxt;
   }
   const room = rcvWindow(ep) - ((a.seq - ep.rcvNxt) | 0);
-  if (a.data.length > room) {
-    a.data = a.data.subarray(0, Math.max(0, room));
+  if (a.len > room) {
+    a.len = Math.max(0, room);
     a.flags &= ~TCP_FIN;
   }
 }
@@ -454,7 +465,7 @@ function isDupAck(ep: TcpEndpoint, seg: TcpRepr, dataLen: number, wnd: number, o
 function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): void {
   const st = ep.state;
   const receiving = st === TcpState.ESTABLISHED || st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2 || st === TcpState.SYN_RECEIVED;
-  if (a.data.length > 0 && receiving && ep.shutRead && (st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) {
+  if (a.len > 0 && receiving && ep.shutRead && (st === TcpState.FIN_WAIT_1 || st === TcpState.FIN_WAIT_2)) {
     // Linux: new data for a socket that will never read it again aborts the connection (TCPAbortOnData).
     t.counters.extTCPAbortOnData++;
     t.sendReset(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort, seg.ack, 0, TCP_RST);
@@ -462,12 +473,12 @@ function processText(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, a: Arrival): vo
     return;
   }
   if (seg.flags & TCP_URG && receiving && seg.urgentPointer > 0) checkUrgent(ep, seg);
-  if (a.data.length > 0 && receiving) {
-    receiveText(t, ep, a.seq, a.data, 0, a.data.length);
-    autotuneOnData(t, ep, seg, a.data.length);
+  if (a.len > 0 && receiving) {
+    receiveText(t, ep, a.seq, a.buf, a.off, a.len);
+    autotuneOnData(t, ep, seg, a.len);
   }
   if (a.flags & TCP_FIN && receiving) {
-    const finSeq = (a.seq + a.data.length) >>> 0;
+    const finSeq = (a.seq + a.len) >>> 0;
     if (finSeq === ep.rcvNxt) processFin(t, ep);
     else if (seqGt(finSeq, ep.rcvNxt)) {
       // After a hole: processed when the hole fills. An out-of-order segment is ACKed at once

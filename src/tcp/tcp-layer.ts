@@ -9,10 +9,11 @@ import { pickEphemeralPort, PRIVILEGED_BELOW } from '../stack/ports.js';
 import type { Timer, TimerScheduler } from '../time/scheduler.js';
 import { WireError } from '../wire/error.js';
 import type { Ipv4Repr } from '../wire/ipv4.js';
+import { pseudoHeaderPartial } from '../wire/checksum.js';
 import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, UNREACH_FRAG_NEEDED } from '../wire/icmpv4.js';
 import { isLimitedBroadcast, isMulticastIPv4 } from '../wire/address.js';
 import {
-  TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_RST, TCP_SYN, emitTcp, fillTcpChecksum, parseTcp,
+  TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_RST, TCP_SYN, emitTcp, fillTcpChecksum, newTcpRepr, parseTcpInto, parseTcpPseudo,
   type TcpHeader, type TcpOptions, type TcpRepr,
 } from '../wire/tcp.js';
 import type { CcSample, CongestionControl } from './congestion/congestion-control.js';
@@ -66,6 +67,10 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
   readonly noOptions: TcpOptions = {};
   /** Scratch options of a segment carrying only timestamps (RFC 7323 §3.2). */
   readonly tsOptions: TcpOptions = { timestamp: { value: 0, echo: 0 } };
+  /** input()'s segment and timestamp option, parsed into per segment, and whether input is using them. */
+  private readonly rxSeg: TcpRepr = newTcpRepr();
+  private readonly rxTs = { value: 0, echo: 0 };
+  private rxBusy = false;
   private readonly ipOpts = { src: 0, dst: 0, protocol: IP_PROTO_TCP, ttl: 64, tos: 0 };
   private readonly sample: CcSample = { nowMs: 0, sndUna: 0, sndMax: 0, flightSize: 0, ackedBytes: 0, rttMs: undefined, sackedBytes: 0, pipe: 0 };
   private readonly isn: IsnGenerator;
@@ -426,25 +431,42 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
 
   // ---- arriving segments -----------------------------------------------------
 
-  input(pkt: Uint8Array, h: Ipv4Repr, iface: Interface | null): void {
+  input(buf: Uint8Array, ipOff: number, h: Ipv4Repr, iface: Interface | null): void {
     const c = this.counters;
     c.inSegs++;
-    const off = h.headerLength;
+    const off = ipOff + h.headerLength;
+    const len = h.totalLength - h.headerLength;
     const verify = iface ? !iface.offload : false;
-    const seg = parseTcp(pkt, off, pkt.length - off, h.src, h.dst, verify);
+    const pseudo = verify ? pseudoHeaderPartial(h.src, h.dst, IP_PROTO_TCP, len) : 0;
+    // Parsed into the layer's scratch segment: nothing keeps it past this call, and input never
+    // re-enters itself (whatever it sends is delivered later), but an inner call would get its own.
+    const reentered = this.rxBusy;
+    const seg = reentered
+      ? parseTcpPseudo(buf, off, len, pseudo, verify)
+      : parseTcpInto(buf, off, len, pseudo, verify, this.rxSeg, this.rxTs);
     if (seg instanceof WireError) {
       if (seg.kind === 'bad-checksum') c.inCsumErrors++;
       c.inErrs++;
       return;
     }
+    this.rxBusy = true;
+    try {
+      this.segmentInput(buf, seg, h);
+    } finally {
+      this.rxBusy = reentered;
+    }
+  }
+
+  /** A parsed segment (its payload is seg.payloadLength bytes of `buf` at seg.payloadOffset). */
+  private segmentInput(buf: Uint8Array, seg: TcpRepr, h: Ipv4Repr): void {
     // RFC 1122 §4.2.3.10 and §3.3.6: a segment to a broadcast or multicast address, or one that
     // came in a link-layer broadcast frame, is dropped (Linux tcp_v4_rcv: pkt_type != PACKET_HOST).
     if (this.ip.receivedAsLinkBroadcast || this.ip.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst) || isMulticastIPv4(h.src) || isLimitedBroadcast(h.src)) return;
     const ep = this.lookupConn(h.dst, seg.dstPort, h.src, seg.srcPort);
     if (ep) {
-      // The payload stays in `pkt` (connectionInput makes a view of it only when it needs one).
-      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, pkt.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength));
-      else connectionInput(this, ep, seg, pkt);
+      // The payload stays in `buf`: connectionInput reads it by offset, without a view.
+      if (ep.state === TcpState.SYN_SENT) synSentInput(this, ep, seg, buf.subarray(seg.payloadOffset, seg.payloadOffset + seg.payloadLength));
+      else connectionInput(this, ep, seg, buf);
       return;
     }
     const l = this.lookupListener(h.dst, seg.dstPort);

@@ -222,17 +222,17 @@ export class UdpLayer implements ProtocolHandler {
     return best;
   }
 
-  input(pkt: Uint8Array, h: Ipv4Repr, iface: Interface | null): void {
+  input(buf: Uint8Array, ipOff: number, h: Ipv4Repr, iface: Interface | null): void {
     const c = this.host.counters.udp;
-    const off = h.headerLength;
+    const off = ipOff + h.headerLength;
     const verify = iface ? !iface.offload : false;
-    const u = parseUdp(pkt, off, pkt.length - off, h.src, h.dst, verify);
+    const u = parseUdp(buf, off, h.totalLength - h.headerLength, h.src, h.dst, verify);
     if (u instanceof WireError) {
       if (u.kind === 'bad-checksum') c.inCsumErrors++;
       c.inErrors++;
       return;
     }
-    const payload = pkt.subarray(off + UDP_HEADER_LEN, off + u.length);
+    const payload = buf.subarray(off + UDP_HEADER_LEN, off + u.length);
     const from: PeerAddr = { addr: h.src, port: u.srcPort };
     if (this.host.isBroadcastAddress(h.dst) || isMulticastIPv4(h.dst)) {
       // Broadcast and multicast go to every matching socket (Linux __udp4_lib_mcast_deliver).
@@ -252,7 +252,7 @@ export class UdpLayer implements ProtocolHandler {
     const ep = this.lookup(h.dst, u.dstPort, h.src, u.srcPort);
     if (!ep) {
       c.noPorts++;
-      this.host.icmp.portUnreachable(pkt, h); // RFC 1122 §4.1.3.1
+      this.host.icmp.portUnreachable(buf.subarray(ipOff, ipOff + h.totalLength), h); // RFC 1122 §4.1.3.1
       return;
     }
     this.enqueue(ep, payload, from);

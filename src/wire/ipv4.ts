@@ -37,10 +37,19 @@ export interface Ipv4Repr {
  * offload, loopback) the header checksum is not checked.
  */
 export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyChecksum = true): Ipv4Repr | WireError {
+  return checkIpv4(buf, off, len, verifyChecksum) ?? readIpv4Header(buf, off)!;
+}
+
+/**
+ * parseIpv4's checks alone: null when the header at buf[off, off+len) is sound (and then
+ * readIpv4HeaderInto reads it), else what is wrong. For a receive path that parses into an
+ * object it keeps.
+ */
+export function checkIpv4(buf: Uint8Array, off: number, len: number, verifyChecksum: boolean): WireError | null {
   if (off < 0 || len < 1 || off + len > buf.length) {
     return new WireError('truncated', `ipv4: empty or out-of-bounds span (${len} bytes at ${off} of ${buf.length})`);
   }
-  const vihl = buf[off];
+  const vihl = buf[off]!;
   const version = vihl >>> 4;
   if (version !== 4) return new WireError('bad-version', `ipv4: version ${version}`);
   if (len < IPV4_HEADER_LEN) return new WireError('truncated', `ipv4: ${len} bytes, header needs 20`);
@@ -48,12 +57,12 @@ export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyCheck
   // RFC 791 §3.1: IHL is the header length in 32-bit words, minimum 5.
   if (headerLength < IPV4_HEADER_LEN) return new WireError('malformed', `ipv4: IHL ${headerLength / 4} < 5`);
   if (headerLength > len) return new WireError('truncated', `ipv4: header length ${headerLength} > ${len} bytes`);
-  const totalLength = (buf[off + 2] << 8) | buf[off + 3];
+  const totalLength = (buf[off + 2]! << 8) | buf[off + 3]!;
   if (totalLength < headerLength) {
     return new WireError('malformed', `ipv4: total length ${totalLength} < header length ${headerLength}`);
   }
   if (totalLength > len) return new WireError('truncated', `ipv4: total length ${totalLength} > ${len} bytes`);
-  const frag = (buf[off + 6] << 8) | buf[off + 7];
+  const frag = (buf[off + 6]! << 8) | buf[off + 7]!;
   // RFC 791 §3.1: bit 0 of the flags is reserved and must be zero.
   if (frag & FLAG_RESERVED) return new WireError('malformed', 'ipv4: reserved flag set');
   // Checked last, so a structurally bad header is reported as such (Linux checks the
@@ -61,7 +70,15 @@ export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyCheck
   if (verifyChecksum && checksumFinish(checksumPartial(buf, off, headerLength)) !== 0) {
     return new WireError('bad-checksum', 'ipv4: header checksum mismatch');
   }
-  return readIpv4Header(buf, off)!;
+  return null;
+}
+
+/** A zeroed header object, to parse into with readIpv4HeaderInto. */
+export function newIpv4Repr(): Ipv4Repr {
+  return {
+    headerLength: 0, tos: 0, totalLength: 0, id: 0, dontFragment: false, moreFragments: false,
+    fragmentOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0,
+  };
 }
 
 /**
@@ -72,23 +89,27 @@ export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyCheck
  */
 export function readIpv4Header(buf: Uint8Array, off = 0): Ipv4Repr | null {
   if (off < 0 || off + IPV4_HEADER_LEN > buf.length) return null;
-  const vihl = buf[off];
+  const vihl = buf[off]!;
   const headerLength = (vihl & 0x0f) * 4;
   if (vihl >>> 4 !== 4 || headerLength < IPV4_HEADER_LEN || off + headerLength > buf.length) return null;
-  const frag = (buf[off + 6] << 8) | buf[off + 7];
-  return {
-    headerLength,
-    tos: buf[off + 1],
-    totalLength: (buf[off + 2] << 8) | buf[off + 3],
-    id: (buf[off + 4] << 8) | buf[off + 5],
-    dontFragment: (frag & FLAG_DF) !== 0,
-    moreFragments: (frag & FLAG_MF) !== 0,
-    fragmentOffset: (frag & 0x1fff) * 8,
-    ttl: buf[off + 8],
-    protocol: buf[off + 9],
-    src: ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0,
-    dst: ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0,
-  };
+  return readIpv4HeaderInto(buf, off, newIpv4Repr());
+}
+
+/** Fills `out` with the fields of the header at `off` (checked before) and returns it. */
+export function readIpv4HeaderInto(buf: Uint8Array, off: number, out: Ipv4Repr): Ipv4Repr {
+  const frag = (buf[off + 6]! << 8) | buf[off + 7]!;
+  out.headerLength = (buf[off]! & 0x0f) * 4;
+  out.tos = buf[off + 1]!;
+  out.totalLength = (buf[off + 2]! << 8) | buf[off + 3]!;
+  out.id = (buf[off + 4]! << 8) | buf[off + 5]!;
+  out.dontFragment = (frag & FLAG_DF) !== 0;
+  out.moreFragments = (frag & FLAG_MF) !== 0;
+  out.fragmentOffset = (frag & 0x1fff) * 8;
+  out.ttl = buf[off + 8]!;
+  out.protocol = buf[off + 9]!;
+  out.src = ((buf[off + 12]! << 24) | (buf[off + 13]! << 16) | (buf[off + 14]! << 8) | buf[off + 15]!) >>> 0;
+  out.dst = ((buf[off + 16]! << 24) | (buf[off + 17]! << 16) | (buf[off + 18]! << 8) | buf[off + 19]!) >>> 0;
+  return out;
 }
 
 /**

@@ -129,6 +129,40 @@ export function parseTcpPseudo(
   pseudoPartial: number,
   verifyChecksum: boolean,
 ): TcpRepr | WireError {
+  return parseTcpInto(buf, off, len, pseudoPartial, verifyChecksum, blankRepr({}), null);
+}
+
+function blankRepr(options: TcpOptions): TcpRepr {
+  return {
+    srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0,
+    options, dataOffset: 0, checksum: 0, payloadOffset: 0, payloadLength: 0,
+  };
+}
+
+/**
+ * A segment object to parse into again and again (parseTcpInto), with every option field
+ * present (undefined when absent), so it keeps one shape.
+ */
+export function newTcpRepr(): TcpRepr {
+  return blankRepr({ mss: undefined, windowScale: undefined, sackPermitted: undefined, timestamp: undefined, sack: undefined });
+}
+
+/**
+ * parseTcpPseudo() into `out` (from newTcpRepr(); every field is rewritten) rather than a new
+ * object: a receive path parses every segment into the same one, so nothing may keep it (or
+ * its options) past the segment's processing. A timestamp option is read
+ * into `ts` when given (`out.options.timestamp` is then `ts`), else into a new object. On
+ * error `out` holds nothing of use.
+ */
+export function parseTcpInto(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  pseudoPartial: number,
+  verifyChecksum: boolean,
+  out: TcpRepr,
+  ts: { value: number; echo: number } | null,
+): TcpRepr | WireError {
   if (!(off >= 0 && len >= 0 && off + len <= buf.length)) {
     return new WireError('truncated', 'tcp: segment extends past the buffer');
   }
@@ -140,29 +174,33 @@ export function parseTcpPseudo(
   if (verifyChecksum && checksumFinish(checksumPartial(buf, off, len, pseudoPartial)) !== 0) {
     return new WireError('bad-checksum', 'tcp: checksum mismatch');
   }
-  const options: TcpOptions = {};
+  // Options absent from this segment read undefined (keys a fresh `{}` lacks are not added).
+  const options = out.options;
+  if (options.mss !== undefined) options.mss = undefined;
+  if (options.windowScale !== undefined) options.windowScale = undefined;
+  if (options.sackPermitted !== undefined) options.sackPermitted = undefined;
+  if (options.timestamp !== undefined) options.timestamp = undefined;
+  if (options.sack !== undefined) options.sack = undefined;
   if (dataOffset > TCP_HEADER_LEN) {
-    const err = parseOptions(buf, off + TCP_HEADER_LEN, off + dataOffset, options);
+    const err = parseOptions(buf, off + TCP_HEADER_LEN, off + dataOffset, options, ts);
     if (err !== null) return err;
   }
-  return {
-    srcPort: u16(buf, off),
-    dstPort: u16(buf, off + 2),
-    seq: u32(buf, off + 4),
-    ack: u32(buf, off + 8),
-    flags: buf[off + 13]!,
-    window: u16(buf, off + 14),
-    urgentPointer: u16(buf, off + 18),
-    options,
-    dataOffset,
-    checksum: u16(buf, off + 16),
-    payloadOffset: off + dataOffset,
-    payloadLength: len - dataOffset,
-  };
+  out.srcPort = u16(buf, off);
+  out.dstPort = u16(buf, off + 2);
+  out.seq = u32(buf, off + 4);
+  out.ack = u32(buf, off + 8);
+  out.flags = buf[off + 13]!;
+  out.window = u16(buf, off + 14);
+  out.urgentPointer = u16(buf, off + 18);
+  out.dataOffset = dataOffset;
+  out.checksum = u16(buf, off + 16);
+  out.payloadOffset = off + dataOffset;
+  out.payloadLength = len - dataOffset;
+  return out;
 }
 
-/** Walks the option list in buf[p, end) (RFC 9293 §3.2) into `opts`. */
-function parseOptions(buf: Uint8Array, p: number, end: number, opts: TcpOptions): WireError | null {
+/** Walks the option list in buf[p, end) (RFC 9293 §3.2) into `opts` (a timestamp into `ts` when given). */
+function parseOptions(buf: Uint8Array, p: number, end: number, opts: TcpOptions, ts: { value: number; echo: number } | null): WireError | null {
   while (p < end) {
     const kind = buf[p]!;
     if (kind === TCPOPT_EOL) break; // End of option list; the rest is padding.
@@ -191,7 +229,13 @@ function parseOptions(buf: Uint8Array, p: number, end: number, opts: TcpOptions)
         break;
       case TCPOPT_TIMESTAMP:
         if (olen !== 10) return badLength(kind, olen);
-        opts.timestamp = { value: u32(buf, p + 2), echo: u32(buf, p + 6) };
+        if (ts === null) {
+          opts.timestamp = { value: u32(buf, p + 2), echo: u32(buf, p + 6) };
+        } else {
+          ts.value = u32(buf, p + 2);
+          ts.echo = u32(buf, p + 6);
+          opts.timestamp = ts;
+        }
         break;
       case TCPOPT_SACK: {
         // RFC 2018 §3: length 2 + 8n with at least one block.
