@@ -24,7 +24,7 @@ export class RawLayer {
   private list: RawEndpoint[] = [];
 
   constructor(private readonly host: IpHost) {
-    host.rawInput = (pkt, h) => this.input(pkt, h);
+    host.rawInput = (buf, off, h) => this.input(buf, off, h);
   }
 
   endpoints(): readonly RawEndpoint[] {
@@ -51,15 +51,15 @@ export class RawLayer {
     ep.localAddr = addr;
   }
 
-  /** Every matching raw socket gets its own copy, IP header included. */
-  input(pkt: Uint8Array, h: Ipv4Repr): boolean {
+  /** Every matching raw socket gets its own copy of buf[off, off + h.totalLength), IP header included. */
+  input(buf: Uint8Array, off: number, h: Ipv4Repr): boolean {
     let took = false;
     for (const ep of this.list) {
       if (ep.protocol !== h.protocol || ep.protocol === IPPROTO_RAW) continue;
       if (ep.localAddr !== 0 && ep.localAddr !== h.dst) continue;
       if (ep.remoteAddr !== 0 && ep.remoteAddr !== h.src) continue;
       took = true;
-      if (!ep.queue.push(pkt.slice(), { addr: h.src, port: 0 })) {
+      if (!ep.queue.push(buf.slice(off, off + h.totalLength), { addr: h.src, port: 0 })) {
         ep.drops++;
         this.host.counters.raw.rcvbufErrors++;
         continue;

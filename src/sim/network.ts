@@ -7,6 +7,7 @@ import { PcapngWriter, tapToPcap } from '../link/pcapng.js';
 import type { IpHostOptions } from '../stack/ip-host.js';
 import type { NetDevice } from '../stack/device.js';
 import { sleep } from '../socket/wait.js';
+import { microtask } from '../time/microtask.js';
 import { Host } from './host.js';
 
 export interface NetworkOptions {
@@ -116,7 +117,7 @@ export class Network {
   private fireDueSoon(at: number): void {
     if (!this.running || this.dueQueued || at > this.clock.now()) return;
     this.dueQueued = true;
-    void Promise.resolve().then(this.fireDue);
+    microtask(this.fireDue);
   }
 
   private readonly fireDue = (): void => {

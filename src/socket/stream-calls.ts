@@ -100,6 +100,23 @@ export async function streamAccept(cx: StreamContext, s: OpenSocket, fd: number)
   }
 }
 
+/** The last settled promise of a byte count handed out, and its count. */
+let lastCount = -1;
+let lastResolved: Promise<number> = Promise.resolve(-1);
+
+/**
+ * A promise already resolved with `n`. A program sending messages of one size gets the same
+ * one each time: a settled promise never changes, so sharing it is safe, and a send that
+ * completes at once then allocates nothing.
+ */
+function resolvedCount(n: number): Promise<number> {
+  if (n !== lastCount) {
+    lastResolved = Promise.resolve(n);
+    lastCount = n;
+  }
+  return lastResolved;
+}
+
 /**
  * send(2) on a stream socket: blocks until every byte is queued (or EAGAIN without waiting);
  * bytes already queued are returned rather than a later error, as Linux tcp_sendmsg does.
@@ -113,7 +130,7 @@ export function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: st
   } catch (e) {
     return Promise.reject(wrap(e, sys));
   }
-  if (n === data.length) return Promise.resolve(n);
+  if (n === data.length) return resolvedCount(n);
   return new StreamSend(cx, s, fd, sys, data, flags, n > 0 ? n : 0).run();
 }
 

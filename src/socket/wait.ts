@@ -1,5 +1,6 @@
 import type { TimerScheduler } from '../time/scheduler.js';
 import { Timer } from '../time/scheduler.js';
+import { microtask } from '../time/microtask.js';
 import type { WaitQueue, Waiter } from '../stack/events.js';
 import { SocketError } from '../stack/errno.js';
 
@@ -226,11 +227,8 @@ export abstract class RetryingCall<T> extends Sleeper {
 /** Calls woken during the current stack step, retried together from one microtask. */
 const retries: Array<{ settle(woken: boolean): void }> = [];
 
-const RESOLVED = Promise.resolve();
-
 function retryLater(c: { settle(woken: boolean): void }): void {
-  // A microtask (the core has no queueMicrotask: no DOM or Node types).
-  if (retries.push(c) === 1) void RESOLVED.then(runRetries);
+  if (retries.push(c) === 1) microtask(runRetries);
 }
 
 function runRetries(): void {

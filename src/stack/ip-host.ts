@@ -130,7 +130,7 @@ export class IpHost {
   readonly icmp: IcmpService;
   readonly protocols = new Map<number, ProtocolHandler>();
   /** Raw sockets see every datagram first; returns true when one took it (RFC 1122 §3.2.2.1). */
-  rawInput: ((pkt: Uint8Array, hdr: Ipv4Repr) => boolean) | null = null;
+  rawInput: ((buf: Uint8Array, off: number, hdr: Ipv4Repr) => boolean) | null = null;
   forwarding: boolean;
   defaultTtl: number;
   /** See IpHostOptions: Linux's ip_no_pmtu_disc, route.min_pmtu, route.mtu_expires (mutable like sysctls). */
@@ -634,7 +634,7 @@ export class IpHost {
   private deliver(buf: Uint8Array, off: number, h: Ipv4Repr, iface: Interface | null): void {
     const c = this.counters.ip;
     c.inDelivers++;
-    const tookRaw = this.rawInput ? this.rawInput(datagramView(buf, off, h), h) : false;
+    const tookRaw = this.rawInput ? this.rawInput(buf, off, h) : false;
     if (h.protocol === IP_PROTO_ICMP) {
       this.icmp.input(datagramView(buf, off, h), h, iface);
       return;
