@@ -563,7 +563,7 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, src: Uint8Array,
     // With delayed ACKs off (FreeBSD net.inet.tcp.delayed_ack=0) every segment is ACKed at once.
     if (!t.config.delayedAck) ep.ackNow = true;
     else if (ep.unackedBytes >= 2 * ep.rcvMss) ackFullSegments(t, ep);
-    else if (!ep.ackNow && !ep.delack.armed) t.scheduler.armIn(ep.delack, t.config.delayedAckMs);
+    else if (!ep.ackNow && !ep.delackOwed) armDelack(t, ep, t.scheduler.now() + t.config.delayedAckMs);
     if (ep.finPendingSeq >= 0 && ep.finPendingSeq === ep.rcvNxt) processFin(t, ep);
     if (n > taken) ep.notify(POLLIN);
     return;
@@ -595,9 +595,19 @@ function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
     return;
   }
   if (ep.ackNow) return;
-  const d = ep.delack;
   const now = t.scheduler.now();
-  if (!d.armed || d.at > now) t.scheduler.arm(d, now);
+  if (!ep.delackOwed || ep.delack.at > now) armDelack(t, ep, now);
+}
+
+/**
+ * An ACK is owed by `at` at the latest: the delayed-ACK timer is armed for then. A timer still
+ * armed for an ACK since sent (TcpEndpoint.delackOwed) is moved, or kept when it is already
+ * due then (under virtual time, a request/response exchange at one instant re-arms nothing).
+ */
+function armDelack(t: TcpLayer, ep: TcpEndpoint, at: number): void {
+  ep.delackOwed = true;
+  const d = ep.delack;
+  if (!d.armed || d.at !== at) t.scheduler.arm(d, at);
 }
 
 /**

@@ -131,7 +131,8 @@ export function transmit(t: TcpLayer, ep: TcpEndpoint, seq: number, flags: numbe
     ep.unackedBytes = 0;
     ep.ackNow = false;
     ep.lastAckSent = ep.rcvNxt;
-    if (ep.delackTimer?.armed) t.scheduler.disarm(ep.delackTimer);
+    // The delayed-ACK timer, if armed, is left to fire for nothing (TcpEndpoint.delackOwed).
+    ep.delackOwed = false;
   }
 }
 

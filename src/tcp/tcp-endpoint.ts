@@ -72,6 +72,7 @@ const F_TS_OK = 1 << 21;
 const F_SACK_OFFERED = 1 << 22;
 const F_SACK_OK = 1 << 23;
 const F_ACK_NOW = 1 << 24;
+const F_DELACK_OWED = 1 << 25;
 
 /** TcpEndpoint.wscales: our shift in bits 0-4, the peer's in 5-9, the offered one + 1 in 10-14 (0: none offered). */
 const WS_BITS = 0x1f;
@@ -704,6 +705,19 @@ export class TcpEndpoint {
   }
   set ackNow(v: boolean) {
     this.flags = v ? this.flags | F_ACK_NOW : this.flags & ~F_ACK_NOW;
+  }
+
+  /**
+   * The delayed-ACK timer stands for an ACK still owed. Any ACK sent clears this and leaves the
+   * timer be (Linux inet_csk_clear_xmit_timer: the handler checks icsk_ack.pending), so a
+   * request/response exchange does not take the timer out of the scheduler and put it back
+   * per message; a timer firing for nothing owed does nothing.
+   */
+  get delackOwed(): boolean {
+    return (this.flags & F_DELACK_OWED) !== 0;
+  }
+  set delackOwed(v: boolean) {
+    this.flags = v ? this.flags | F_DELACK_OWED : this.flags & ~F_DELACK_OWED;
   }
 
   /** The endpoint's wait queue, made on first use. */

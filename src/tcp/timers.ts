@@ -136,6 +136,7 @@ function persistProbe(t: TcpLayer, ep: TcpEndpoint): void {
  * as delayed.
  */
 export function onDelayedAck(t: TcpLayer, ep: TcpEndpoint): void {
+  if (!ep.delackOwed) return; // an ACK went out since the timer was armed
   if (!isSynchronized(ep.state) && ep.state !== TcpState.SYN_RECEIVED) return;
   if (ep.unackedBytes < 2 * ep.rcvMss) t.counters.extDelayedACKs++;
   sendAck(t, ep);
