@@ -152,6 +152,15 @@ export class SegmentPort implements NetDevice {
   /** @internal FIFO of (finish time, bytes) for frames not yet serialized */ qFinish: number[] = [];
   /** @internal */ qLen: number[] = [];
   /** @internal */ qHead = 0;
+  /**
+   * @internal The switch's last answers for frames from this port, valid while its table is at
+   * `switchVersion`: the source address learnt here, and the port of the last destination
+   * (null: unknown, flooded). A stream of frames between two stations then costs no table lookup.
+   */
+  switchVersion = -1;
+  /** @internal */ learntKey = -1;
+  /** @internal */ lastDstKey = -1;
+  /** @internal */ lastDst: SegmentPort | null = null;
   /** @internal */ qBytes = 0;
   /** @internal what this port set with setImpairments */ overrides: Partial<PortImpairments> = {};
   /** @internal the impairments of frames this port transmits: the segment's with the overrides */ imp: Impairments;
@@ -273,6 +282,8 @@ export class Segment {
   private readonly imp: Impairments = { ...DEFAULT_IMPAIRMENTS };
   private readonly portList: SegmentPort[] = [];
   private readonly macTable = new Map<number, SegmentPort>();
+  /** Bumped on every change of macTable: the ports' cached answers are then stale. */
+  private macVersion = 0;
   private partitions: Array<[Set<SegmentPort>, Set<SegmentPort>]> = [];
   private readonly pool: InFlight[] = [];
   private readonly fireFn = (f: InFlight): void => this.fire(f);
@@ -363,6 +374,7 @@ export class Segment {
   /** @internal Forgets the addresses learned on `port`. */
   forget(port: SegmentPort): void {
     for (const [k, p] of this.macTable) if (p === port) this.macTable.delete(k);
+    this.macVersion++;
   }
 
   /** @internal Ingress: what happens when `port` puts `frame` on its cable. */
@@ -557,11 +569,24 @@ export class Segment {
     // Learn unicast source addresses only (a group address is never a source).
     if ((frame[6]! & 1) === 0) {
       const sk = macKey(frame, 6);
-      if (this.macTable.get(sk) !== from) this.macTable.set(sk, from);
+      if (sk !== from.learntKey || from.switchVersion !== this.macVersion) {
+        if (this.macTable.get(sk) !== from) {
+          this.macTable.set(sk, from);
+          this.macVersion++;
+        }
+        this.cacheAnswers(from);
+        from.learntKey = sk;
+      }
     }
     if ((frame[0]! & 1) === 0) {
-      const to = this.macTable.get(macKey(frame, 0));
-      if (to !== undefined) {
+      const dk = macKey(frame, 0);
+      if (dk !== from.lastDstKey || from.switchVersion !== this.macVersion) {
+        this.cacheAnswers(from);
+        from.lastDstKey = dk;
+        from.lastDst = this.macTable.get(dk) ?? null;
+      }
+      const to = from.lastDst;
+      if (to !== null) {
         // A frame for a station on the sender's own port is filtered, as a bridge does.
         if (to === from) this.counters.dropFiltered++;
         else if (this.admit(from, to)) this.hand(to, frame);
@@ -586,6 +611,15 @@ export class Segment {
     const last = targets.length - 1;
     for (let i = 0; i < last; i++) this.hand(targets[i]!, frame.slice());
     this.hand(targets[last]!, frame);
+  }
+
+  /** Starts `port`'s cached answers afresh when the table changed since they were given. */
+  private cacheAnswers(port: SegmentPort): void {
+    if (port.switchVersion === this.macVersion) return;
+    port.switchVersion = this.macVersion;
+    port.learntKey = -1;
+    port.lastDstKey = -1;
+    port.lastDst = null;
   }
 
   /** Whether a frame from `from` may reach `to` now; counts the drop when not. */

@@ -84,6 +84,28 @@ test('learning switch: floods unknown unicast, then forwards to the learned port
   assert.equal(seg.counters.framesIn, 5);
 });
 
+test('learning switch: a station that moves is followed, and a port whose link fails is forgotten', () => {
+  // Each port keeps the switch's last answers for its frames; these must change with the table.
+  const { log, drain, send, ports } = setup();
+  const from = (p: string, src: Uint8Array, dst: Uint8Array, id: number): void => ports[p]!.transmit(frame(dst, src, id));
+  from('a', mac(7), mac(1), 1); // station 7 is learnt on a (mac(1) is a's own: filtered)
+  from('b', mac(2), mac(7), 2);
+  drain();
+  assert.deepEqual(receivers(log, 2), ['a']);
+  from('b', mac(2), mac(7), 3); // the same answer again, from b's cache
+  drain();
+  assert.deepEqual(receivers(log, 3), ['a']);
+  from('c', mac(7), BROADCAST, 4); // station 7 moves to c
+  from('b', mac(2), mac(7), 5);
+  drain();
+  assert.deepEqual(receivers(log, 5), ['c']);
+  ports['c']!.down(); // addresses learnt on c go: 7 is unknown again and flooded
+  ports['c']!.up();
+  from('b', mac(2), mac(7), 6);
+  drain();
+  assert.deepEqual(receivers(log, 6), ['a', 'c']);
+});
+
 test('a frame is never delivered back to its sender; unicast to the sender itself is filtered', () => {
   const { log, drain, send, seg } = setup();
   for (let i = 0; i < 20; i++) send('a', i % 2 ? BROADCAST : mac(9), i);
