@@ -52,6 +52,9 @@ export interface NeighborHooks {
  */
 export class NeighborCache {
   private entries = new Map<number, Entry>();
+  /** The entry send() found last and its key (-1: none): a host talking to one neighbour skips the lookup. */
+  private lastKey = -1;
+  private lastEntry: Entry | undefined = undefined;
   readonly opts: NeighborOptions;
 
   constructor(
@@ -82,7 +85,16 @@ export class NeighborCache {
    */
   send(iface: Interface, ip: number, frame: Uint8Array): void {
     const k = NeighborCache.key(iface.index, ip);
-    let e = this.entries.get(k);
+    let e: Entry | undefined;
+    if (k === this.lastKey) {
+      e = this.lastEntry;
+    } else {
+      e = this.entries.get(k);
+      if (e !== undefined) {
+        this.lastKey = k;
+        this.lastEntry = e;
+      }
+    }
     const now = this.scheduler.now();
     if (e && e.mac && e.expires > now) {
       this.hooks.transmit(iface, frame, e.mac);
@@ -133,6 +145,15 @@ export class NeighborCache {
     return e;
   }
 
+  /** Drops the entry under `k` (and send()'s memory of it). */
+  private remove(k: number): void {
+    this.entries.delete(k);
+    if (k === this.lastKey) {
+      this.lastKey = -1;
+      this.lastEntry = undefined;
+    }
+  }
+
   /** Frees room for one entry; false when every entry is still resolving. */
   private collect(): boolean {
     const now = this.scheduler.now();
@@ -141,14 +162,14 @@ export class NeighborCache {
     for (const [k, e] of this.entries) {
       if (!e.mac || e.timer.armed) continue;
       if (e.expires <= now) {
-        this.entries.delete(k);
+        this.remove(k);
         freed = true;
       } else if (oldest === null) {
         oldest = k;
       }
     }
     if (!freed && oldest !== null) {
-      this.entries.delete(oldest);
+      this.remove(oldest);
       freed = true;
     }
     return freed;
@@ -164,7 +185,7 @@ export class NeighborCache {
   private retransmit(e: Entry): void {
     const iface = this.ifaces(e.ifindex);
     if (!iface) {
-      this.entries.delete(NeighborCache.key(e.ifindex, e.ip));
+      this.remove(NeighborCache.key(e.ifindex, e.ip));
       return;
     }
     if (e.mac && e.expires > this.scheduler.now()) return; // resolved meanwhile
@@ -174,7 +195,7 @@ export class NeighborCache {
     }
     // Resolution failed: drop the entry and report every queued packet.
     this.counters.arp.resolveFailures++;
-    this.entries.delete(NeighborCache.key(e.ifindex, e.ip));
+    this.remove(NeighborCache.key(e.ifindex, e.ip));
     const q = e.queue;
     e.queue = [];
     e.queuedBytes = 0;
@@ -212,7 +233,7 @@ export class NeighborCache {
     for (const [k, e] of this.entries) {
       if (ifindex === undefined || e.ifindex === ifindex) {
         this.scheduler.disarm(e.timer);
-        this.entries.delete(k);
+        this.remove(k);
       }
     }
   }

@@ -86,7 +86,7 @@ test('learning switch: floods unknown unicast, then forwards to the learned port
 
 test('learning switch: a station that moves is followed, and a port whose link fails is forgotten', () => {
   // Each port keeps the switch's last answers for its frames; these must change with the table.
-  const { log, drain, send, ports } = setup();
+  const { log, drain, ports } = setup();
   const from = (p: string, src: Uint8Array, dst: Uint8Array, id: number): void => ports[p]!.transmit(frame(dst, src, id));
   from('a', mac(7), mac(1), 1); // station 7 is learnt on a (mac(1) is a's own: filtered)
   from('b', mac(2), mac(7), 2);

@@ -123,6 +123,8 @@ test('ARP: failure after 3 probes drops the queue and reports host unreachable (
     assert.equal(a.sockets.getsockopt(fd, C.SOL_SOCKET, C.SO_ERROR), 0);
     await assert.rejects(a.sockets.recv(fd, 100, C.MSG_DONTWAIT), { code: 'EAGAIN' });
     assert.equal(await a.sockets.send(fd, enc('again')), 5);
+    // The failed entry went; the new send made a new one, in the table (not a leftover).
+    assert.equal(a.ip.neighbors.list().filter((r) => r.ip === ip('10.0.0.99')).length, 1);
   });
   assert.equal(a.counters.arp.outRequests, 3 + 1); // three probes, then one for the last send
   assert.equal(requestsFor(log, '10.0.0.1', '10.0.0.99').length, 4);
