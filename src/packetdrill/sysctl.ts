@@ -261,6 +261,8 @@ export const SYSCTL_MAP: Readonly<Record<string, SysctlEntry>> = {
   'sockstack.tcp_rto_initial_ms': int('rtoInitialMs', 1, 120_000, 'Initial RTO (RFC 6298 §2.1; Linux: the constant TCP_TIMEOUT_INIT, 1 s).', ' ms'),
   'sockstack.tcp_rto_slop_ms': int('rtoSlopMs', 0, 120_000, 'Added to every computed RTO (FreeBSD rexmit_slop).', ' ms'),
   'sockstack.tcp_default_mss': int('defaultMss', 48, 65535, 'MSS assumed when the peer sends no MSS option (RFC 9293 §3.7.1: 536).'),
+  'sockstack.tcp_ack_batch_bytes': int('ackBatchBytes', 0, INT_MAX, 'ACK batching: two or more full-sized segments arriving together are acknowledged once, at the end of their arrival batch, or at once when this many bytes are unacknowledged (Linux: GRO and the end of a NAPI poll); 0 acknowledges every second full-sized segment as it arrives.', ' bytes'),
+  'sockstack.tcp_abc_limit_segments': int('abcLimitSegments', 0, 65535, "RFC 3465 L: slow start grows cwnd by at most this many SMSS per ACK (and congestion avoidance by at most one); 0 counts every acknowledged byte, as Linux's tcp_slow_start does."),
 };
 
 // ---- profiles ---------------------------------------------------------------------------------

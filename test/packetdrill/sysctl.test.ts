@@ -103,6 +103,8 @@ const CASES: Record<string, { ok: string | null; expect: Partial<TcpConfig>; bad
   'sockstack.tcp_rto_initial_ms': { ok: '3000', expect: { rtoInitialMs: 3000 }, bad: '0' },
   'sockstack.tcp_rto_slop_ms': { ok: '200', expect: { rtoSlopMs: 200 }, bad: 'x' },
   'sockstack.tcp_default_mss': { ok: '1000', expect: { defaultMss: 1000 }, bad: '47' },
+  'sockstack.tcp_ack_batch_bytes': { ok: '0', expect: { ackBatchBytes: 0 }, bad: '-1' },
+  'sockstack.tcp_abc_limit_segments': { ok: '2', expect: { abcLimitSegments: 2 }, bad: '65536' },
 };
 
 test('every SYSCTL_MAP entry has a test case, a description and a field that exists', () => {
