@@ -106,12 +106,12 @@ export interface IpHostOptions {
   pmtuCacheSize: number;
 }
 
-/** The path MTU a cache entry (or none) leaves of the link's MTU: never above the link's. */
 /** The datagram of `h` at buf[off] as a view of its own (IP header at 0), for the slow paths. */
 function datagramView(buf: Uint8Array, off: number, h: Ipv4Repr): Uint8Array {
   return off === 0 && buf.length === h.totalLength ? buf : buf.subarray(off, off + h.totalLength);
 }
 
+/** The path MTU a cache entry (or none) leaves of the link's MTU: never above the link's. */
 function pathMtuOf(e: PmtuEntry | null, linkMtu: number): number {
   return e !== null && e.mtu < linkMtu ? e.mtu : linkMtu;
 }
