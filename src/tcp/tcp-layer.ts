@@ -714,6 +714,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     s.disarm(ep.delackTimer);
     s.disarm(ep.slowTimer);
     ep.rtxMode = RTX_NONE;
+    ep.delackOwed = false;
     ep.slowMode = SLOW_NONE;
     this.unhashConn(ep);
     ep.sendBuf.clear();
@@ -737,6 +738,7 @@ export class TcpLayer implements ProtocolHandler, EndpointOwner {
     s.disarm(ep.rtxTimer);
     s.disarm(ep.delackTimer);
     s.disarm(ep.slowTimer);
+    ep.delackOwed = false;
     ep.sendBuf.clear();
     ep.sendBuf.release();
     ep.recvBuf.clear();

@@ -37,7 +37,7 @@ export interface Ipv4Repr {
  * offload, loopback) the header checksum is not checked.
  */
 export function parseIpv4(buf: Uint8Array, off: number, len: number, verifyChecksum = true): Ipv4Repr | WireError {
-  return checkIpv4(buf, off, len, verifyChecksum) ?? readIpv4Header(buf, off)!;
+  return checkIpv4(buf, off, len, verifyChecksum) ?? readIpv4HeaderInto(buf, off, newIpv4Repr());
 }
 
 /**

@@ -88,9 +88,10 @@ test('learning switch: a station that moves is followed, and a port whose link f
   // Each port keeps the switch's last answers for its frames; these must change with the table.
   const { log, drain, ports } = setup();
   const from = (p: string, src: Uint8Array, dst: Uint8Array, id: number): void => ports[p]!.transmit(frame(dst, src, id));
-  from('a', mac(7), mac(1), 1); // station 7 is learnt on a (mac(1) is a's own: filtered)
+  from('a', mac(7), mac(1), 1); // station 7 is learnt on a; mac(1) is unknown yet: flooded
   from('b', mac(2), mac(7), 2);
   drain();
+  assert.deepEqual(receivers(log, 1), ['b', 'c']);
   assert.deepEqual(receivers(log, 2), ['a']);
   from('b', mac(2), mac(7), 3); // the same answer again, from b's cache
   drain();
