@@ -14,6 +14,7 @@ import { negotiate, pawsReject, tsRtt, updateTsRecent } from './options.js';
 import { noteDuplicate } from './sack-receiver.js';
 import { autotuneOnData, autotuneOnRead } from './autotune.js';
 import { readOpensWindow } from './stream-io.js';
+import { armRtx, stopRtx } from './rtx-timer.js';
 import { onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
@@ -437,17 +438,13 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
  */
 function rearmRtx(t: TcpLayer, ep: TcpEndpoint, reo: number): void {
   if (ep.sndUna === ep.sndMax) {
-    if (ep.rtxMode !== RTX_PERSIST) {
-      t.scheduler.disarm(ep.rtxTimer);
-      ep.rtxMode = RTX_NONE;
-    }
+    if (ep.rtxMode !== RTX_PERSIST) stopRtx(ep);
   } else if (reo > 0) {
     armRackTimer(t, ep, reo);
   } else if (tlpAllowed(t, ep)) {
     armTlp(t, ep);
   } else {
-    ep.rtxMode = RTX_RTO;
-    t.scheduler.armIn(ep.rtx, ep.rtt.rto);
+    armRtx(t, ep, RTX_RTO, ep.rtt.rto);
   }
 }
 
@@ -603,6 +600,9 @@ function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
  * An ACK is owed by `at` at the latest: the delayed-ACK timer is armed for then. A timer still
  * armed for an ACK since sent (TcpEndpoint.delackOwed) is moved, or kept when it is already
  * due then (under virtual time, a request/response exchange at one instant re-arms nothing).
+ * A kept timer keeps its place among timers due at the same instant: it fires before those
+ * armed after it was, where a disarmed and re-armed one would have fired after them (an ACK
+ * may then leave before a frame due at that very instant rather than after it).
  */
 function armDelack(t: TcpLayer, ep: TcpEndpoint, at: number): void {
   ep.delackOwed = true;

@@ -8,6 +8,7 @@ import { seqGt, seqLt } from './seq.js';
 import { TcpState } from './state.js';
 import { RTX_PERSIST, RTX_RACK, RTX_RTO, type TcpEndpoint } from './tcp-endpoint.js';
 import { armTlp, rackOnRetransmit, rackOnSend, tlpAllowed } from './rack.js';
+import { armRtx } from './rtx-timer.js';
 import { noteRetransmission } from './undo.js';
 import { mtuProbe } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
@@ -232,15 +233,12 @@ export function dataMss(ep: TcpEndpoint): number {
 
 /** (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3). */
 export function armRto(t: TcpLayer, ep: TcpEndpoint): void {
-  ep.rtxMode = RTX_RTO;
-  t.scheduler.armIn(ep.rtx, ep.rtt.rto);
+  armRtx(t, ep, RTX_RTO, ep.rtt.rto);
 }
 
 /** Starts the persist timer (RFC 9293 §3.8.6.1) with Linux's backoff: RTO << probes, at most RTO max. */
 export function armPersist(t: TcpLayer, ep: TcpEndpoint): void {
-  ep.rtxMode = RTX_PERSIST;
-  const when = Math.min(ep.rtt.rto * 2 ** Math.min(ep.probesOut, 20), ep.rtt.maxRto);
-  t.scheduler.armIn(ep.rtx, when);
+  armRtx(t, ep, RTX_PERSIST, Math.min(ep.rtt.rto * 2 ** Math.min(ep.probesOut, 20), ep.rtt.maxRto));
 }
 
 /** True while the connection may still send a FIN it has queued. */
@@ -324,7 +322,7 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
     ep.sndNxt = (seq + len + (fin ? 1 : 0)) >>> 0;
     if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
     ep.lastSendAt = now;
-    if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) rtoDue = true;
+    if (!ep.rtxRunning || ep.rtxMode === RTX_PERSIST) rtoDue = true;
     sent = true;
     if (fresh) sentNew = true;
     if (fin) break;
@@ -338,6 +336,6 @@ export function output(t: TcpLayer, ep: TcpEndpoint): void {
   if (sentNew && (rtoDue || ep.rtxMode !== RTX_RACK) && tlpAllowed(t, ep)) armTlp(t, ep);
   else if (rtoDue) armRto(t, ep);
   // Nothing in flight and data (or a FIN) the window does not let out: probe it (§3.8.6.1).
-  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtxTimer?.armed) armPersist(t, ep);
+  if (!sent && ep.sndMax === ep.sndUna && (ep.unsent > 0 || finPending(ep)) && !ep.rtxRunning) armPersist(t, ep);
   if (ep.ackNow) sendAck(t, ep);
 }

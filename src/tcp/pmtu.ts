@@ -271,7 +271,7 @@ export function mtuProbe(t: TcpLayer, ep: TcpEndpoint): boolean {
   transmit(t, ep, seq, TCP_ACK, (seq - ep.sndBufSeq) | 0, probeLen);
   ep.sndNxt = ep.sndMax = (seq + probeLen) >>> 0;
   ep.lastSendAt = now;
-  if (!ep.rtxTimer?.armed || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
+  if (!ep.rtxRunning || ep.rtxMode === RTX_PERSIST) armRto(t, ep);
   m.probeSize = mssToMtu(ep, probeLen);
   m.probeStart = seq;
   m.probeEnd = ep.sndNxt;

@@ -12,6 +12,7 @@ import { DUP_THRESH, TCP_CA_LOSS } from './congestion/congestion-control.js';
 import { SentLog, REC_LOST, REC_RETRANS } from './sent-log.js';
 import { seqGe, seqGt, seqLt } from './seq.js';
 import { RTX_RACK, RTX_TLP, type TcpEndpoint } from './tcp-endpoint.js';
+import { armRtx } from './rtx-timer.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /** RFC 8985 §7.2 WCDelAckT: the worst-case delayed ACK a lone probe may wait for. */
@@ -263,8 +264,7 @@ export function rackReoTimeout(t: TcpLayer, ep: TcpEndpoint): number {
 
 /** Arms the reordering timer for `ms` (the retransmission timer in its RACK mode). */
 export function armRackTimer(t: TcpLayer, ep: TcpEndpoint, ms: number): void {
-  ep.rtxMode = RTX_RACK;
-  t.scheduler.armIn(ep.rtx, Math.max(ms, MIN_TIMER_MS));
+  armRtx(t, ep, RTX_RACK, Math.max(ms, MIN_TIMER_MS));
 }
 
 /** RFC 8985 §7.2: a probe may be scheduled (SACK, RACK, open state, no probe outstanding, an RTT known). */
@@ -280,8 +280,7 @@ export function armTlp(t: TcpLayer, ep: TcpEndpoint): void {
   if (((ep.sndMax - ep.sndUna) | 0) <= ep.sndMss) pto += WC_DEL_ACK_MS;
   else pto += 2;
   pto = Math.min(pto, ep.rtt.rto);
-  ep.rtxMode = RTX_TLP;
-  t.scheduler.armIn(ep.rtx, pto);
+  armRtx(t, ep, RTX_TLP, pto);
 }
 
 /** The probe was sent (RFC 8985 §7.3): remember its end and kind. */

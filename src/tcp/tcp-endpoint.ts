@@ -255,6 +255,11 @@ export class TcpEndpoint {
     return (this.rtxTimer ??= new Timer(this.owner.rtxTimerFired, true, this));
   }
 
+  /** The retransmission timer is timing something (it may also be armed for nothing: rtx-timer.ts). */
+  get rtxRunning(): boolean {
+    return this.rtxMode !== RTX_NONE && this.rtxTimer !== null && this.rtxTimer.armed;
+  }
+
   /** The delayed-ACK timer, created on first use. */
   get delack(): Timer {
     return (this.delackTimer ??= new Timer(this.owner.delackTimerFired, true, this));

@@ -28,7 +28,7 @@ function userTimeoutExpired(t: TcpLayer, ep: TcpEndpoint): boolean {
  */
 function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
   const rtx = ep.rtxTimer;
-  if (ep.userTimeoutMs <= 0 || rtx === null || !rtx.armed) return;
+  if (ep.userTimeoutMs <= 0 || rtx === null || !ep.rtxRunning) return;
   const deadline = ep.headSentAt + ep.userTimeoutMs;
   if (rtx.at > deadline) t.scheduler.arm(rtx, Math.max(deadline, t.scheduler.now()));
 }
@@ -39,6 +39,7 @@ function clampToUserTimeout(t: TcpLayer, ep: TcpEndpoint): void {
  * persist timer's zero-window probes (§3.8.6.1).
  */
 export function onRetransmitTimer(t: TcpLayer, ep: TcpEndpoint): void {
+  if (ep.rtxMode === RTX_NONE) return; // stopped since it was armed (rtx-timer.ts)
   // RACK-TLP's modes of this timer (RFC 8985 §6.3, §7.3).
   if (ep.rtxMode === RTX_RACK) return rackTimerFired(t, ep);
   if (ep.rtxMode === RTX_TLP) return tlpTimerFired(t, ep);
