@@ -2,7 +2,7 @@
  * CPU profile of sockstack's side of a benchmark (no peer), summarized as the top functions
  * by self time and the top files:
  *   node --import tsx bench/profile.ts tcp-bulk-1500 [--top 20] [--keep FILE.cpuprofile] [--tsx]
- * Workloads: tcp-bulk-1500, tcp-bulk-65535, tcp-connect-rate, tcp-rr-latency, udp-pps-64,
+ * Workloads: tcp-bulk-1500, tcp-bulk-65535, tcp-connect-rate, tcp-rr-latency, tcp-rr-loopback, udp-pps-64,
  * udp-pps-1400, tcp-open-1proc (N connections held by ONE process: the descriptor table),
  * tcp-idle-heap (a heap census per idle connection end, not a CPU profile). PROFILE_N sets N.
  * It profiles only the workload (not startup) through the in-process inspector; --keep
@@ -20,6 +20,7 @@ const WORKLOADS: Record<string, () => Promise<void>> = {
   'tcp-bulk-65535': async () => void (await (await import('./tcp-bulk.js')).sockstackBulk(1024 << 20, 65535, true)),
   'tcp-connect-rate': async () => void (await (await import('./tcp-connect-rate.js')).sockstackRate(20_000)),
   'tcp-rr-latency': async () => void (await (await import('./tcp-rr-latency.js')).sockstackRtt(200_000)),
+  'tcp-rr-loopback': async () => void (await (await import('./tcp-rr-latency.js')).sockstackRtt(200_000, 'loopback')),
   'udp-pps-64': async () => void (await (await import('./udp-pps.js')).sockstackPps(500_000, 64)),
   'udp-pps-1400': async () => void (await (await import('./udp-pps.js')).sockstackPps(500_000, 1400)),
   'tcp-idle-heap': async () => {

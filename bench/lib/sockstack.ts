@@ -39,12 +39,12 @@ export async function recvExactly(s: SocketApi, fd: number, n: number): Promise<
   return got;
 }
 
-/** One established connection a -> b:port with both descriptors. */
-export async function connectPair(a: Host, b: Host, port: number): Promise<{ cfd: number; sfd: number; lfd: number }> {
+/** One established connection a -> b:port (b at `server`) with both descriptors; a and b may be one host. */
+export async function connectPair(a: Host, b: Host, port: number, server = SERVER): Promise<{ cfd: number; sfd: number; lfd: number }> {
   const lfd = listenTcp(b.sockets, port, 16);
   const accepting = b.sockets.accept(lfd);
   const cfd = a.sockets.socket(ss.AF_INET, ss.SOCK_STREAM, 0);
-  await a.sockets.connect(cfd, { address: SERVER, port });
+  await a.sockets.connect(cfd, { address: server, port });
   const [sfd] = await accepting;
   return { cfd, sfd, lfd };
 }

@@ -28,6 +28,8 @@ export const LOOPBACK_MTU = 65535;
 /** RFC 791 §3.1, RFC 1191 §3: every IPv4 link carries 68 bytes; no path MTU is smaller. */
 export const IPV4_MIN_MTU = 68;
 const ZERO_MAC = new Uint8Array(6);
+/** What a loopback slot holds once delivered (the frame itself goes back to the pool). */
+const NO_DATAGRAM = new Uint8Array(0);
 
 /** What the transports see of an arriving IP datagram. */
 export interface ProtocolHandler {
@@ -142,7 +144,15 @@ export class IpHost {
   private ipId: number;
   /** The frame being processed arrived as a link-layer broadcast or multicast. */
   private linkGroup = false;
-  private loopQueue: Uint8Array[] = [];
+  /**
+   * Datagrams looped back to this host, in order: the one in loopFrames[i] has its IP header at
+   * loopOffsets[i] (a frame's headroom: no view is made), [loopHead, loopTail) are pending. The
+   * arrays are reused, emptied by moving both ends back to 0.
+   */
+  private readonly loopFrames: Uint8Array[] = [];
+  private readonly loopOffsets: number[] = [];
+  private loopHead = 0;
+  private loopTail = 0;
   /** output()'s header, filled per datagram (moreFragments and fragmentOffset stay 0). */
   private readonly txHdr: Ipv4Repr = {
     headerLength: IPV4_HEADER_LEN, tos: 0, totalLength: 0, id: 0, dontFragment: false, moreFragments: false,
@@ -355,7 +365,7 @@ export class IpHost {
     // does: offload only ever covers transport checksums, and raw sockets read the header.
     if (!iface) {
       emitIpv4(hdr, pkt, ETH_HEADER_LEN, true);
-      this.loopback(pkt.subarray(ETH_HEADER_LEN));
+      this.loopback(pkt, ETH_HEADER_LEN);
       return null;
     }
     if (total <= mtu) {
@@ -409,7 +419,7 @@ export class IpHost {
     if (route.broadcast) {
       // Linux loops link broadcasts back to local sockets too (ip_mc_output). Copied before
       // transmit: the device owns the frame from then on.
-      this.loopback(frame.slice(ETH_HEADER_LEN));
+      this.loopback(frame.slice(ETH_HEADER_LEN), 0);
       this.transmitFrame(iface, frame, BROADCAST_MAC);
       return;
     }
@@ -515,18 +525,35 @@ export class IpHost {
     return this.linkGroup;
   }
 
-  /** Queues a datagram (IP header at 0) for local delivery in a later timer tick. */
-  private loopback(pkt: Uint8Array): void {
-    this.loopQueue.push(pkt);
+  /** Queues the datagram at buf[off] (to its end) for local delivery in a later timer tick. */
+  private loopback(buf: Uint8Array, off: number): void {
+    const i = this.loopTail++;
+    this.loopFrames[i] = buf;
+    this.loopOffsets[i] = off;
     if (!this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
   }
 
+  /** Delivers what was queued before this tick; what input loops back meanwhile waits for the next. */
   private drainLoopback(): void {
-    const q = this.loopQueue;
-    this.loopQueue = [];
-    for (const p of q) {
-      this.ipInput(null, p, 0, p.length);
+    const frames = this.loopFrames;
+    const end = this.loopTail;
+    while (this.loopHead < end) {
+      const i = this.loopHead++;
+      const p = frames[i]!;
+      const off = this.loopOffsets[i]!;
+      frames[i] = NO_DATAGRAM;
+      this.ipInput(null, p, off, p.length - off);
       framePool.release(p);
+    }
+    const head = this.loopHead;
+    const tail = this.loopTail;
+    if (head === tail) {
+      this.loopHead = this.loopTail = 0;
+    } else if (head > 64 && head * 2 > tail) {
+      frames.copyWithin(0, head, tail);
+      this.loopOffsets.copyWithin(0, head, tail);
+      this.loopHead = 0;
+      this.loopTail = tail - head;
     }
   }
 

@@ -38,6 +38,8 @@ const SMALL_COPY = 16;
 function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
   if (n < SMALL_COPY) {
     for (let k = 0; k < n; k++) dst[dstOff + k] = src[srcOff + k]!;
+  } else if (srcOff === 0 && n === src.length) {
+    dst.set(src, dstOff); // the whole source (a send of one message): no view to make
   } else {
     dst.set(src.subarray(srcOff, srcOff + n), dstOff);
   }
