@@ -117,7 +117,7 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
     timeWaitInput(t, ep, seg);
     return;
   }
-  if (predictedData(t, ep, seg, pkt)) return;
+  if (predictedData(t, ep, seg, pkt) || predictedExchange(t, ep, seg, pkt)) return;
   const dataLen = seg.payloadLength;
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
@@ -259,6 +259,35 @@ function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Arr
   autotuneOnData(t, ep, seg, len);
   if (ep.unsent > 0 || ep.finQueued) output(t, ep);
   else if (ep.ackNow) sendAck(t, ep);
+  return true;
+}
+
+/**
+ * Header prediction for a request/response exchange (Linux tcp_rcv_established's fast path
+ * for data that also acknowledges: tcp_ack() with FLAG_DATA, then the text): the next
+ * in-order data in ESTABLISHED, ACK (and PSH) only, acknowledging new data of ours
+ * (SND.UNA < SEG.ACK <= SND.MAX), no SACK blocks, all of it inside our window, no hole or
+ * pending FIN behind it. Every check connectionInput makes before the ACK then passes, and
+ * trimming, URG and FIN have nothing to do: what is left is PAWS and TS.Recent, the whole ACK
+ * (processAck), the text and output(), in the full path's order. False: the full path.
+ */
+function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
+  const len = seg.payloadLength;
+  if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
+  const seq = seg.seq;
+  const ack = seg.ack;
+  if (seq !== ep.rcvNxt || !seqGt(ack, ep.sndUna) || seqGt(ack, ep.sndMax) || len > rcvWindow(ep)) return false;
+  if (seg.options.sack !== undefined || (ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0) return false;
+  const now = ep.lastRecvAt;
+  if (pawsReject(ep, seg.options, now)) {
+    sendAck(t, ep); // as the full path: an old duplicate is acknowledged and dropped
+    return true;
+  }
+  updateTsRecent(ep, seg.options, seq, now);
+  if (!processAck(t, ep, seg, len) || ep.released) return true;
+  receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
+  autotuneOnData(t, ep, seg, len);
+  if (!ep.released) output(t, ep);
   return true;
 }
 

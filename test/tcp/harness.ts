@@ -568,3 +568,22 @@ export async function sackConnection(ctx: { net: Network; host: Host; peer: Scri
   const [fd] = await accepting;
   return { api, fd, irs, iss: synack.seq, ack: irs + 1, una: seqAdd(synack.seq, 1), synack, tsOpt };
 }
+
+/**
+ * Passive open where the peer's SYN (from port 40000 to the host's port 7, ISN 5000) offers
+ * `opts`: window scale and a TSval. Returns the accept in progress and the sequence numbers.
+ */
+export async function passiveOpen(host: Host, peer: ScriptedPeer, opts: { wscale?: number; ts?: number }) {
+  const api = host.sockets;
+  const lfd = peer.listen(7);
+  const accepting = api.accept(lfd);
+  peer.peerPort = 40000;
+  peer.hostPort = 7;
+  const irs = 5000;
+  peer.send({
+    seq: irs, flags: SYN, window: 65535,
+    options: { mss: 1460, windowScale: opts.wscale, timestamp: opts.ts === undefined ? undefined : { value: opts.ts, echo: 0 } },
+  });
+  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1, window: 65535 }, 'SYN-ACK');
+  return { api, accepting, irs, iss: synack.seq, synack };
+}

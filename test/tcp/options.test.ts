@@ -10,27 +10,11 @@ import { initialWscale } from '../../src/tcp/options.js';
 import { defaultTcpConfig } from '../../src/tcp/config.js';
 import { TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE } from '../../src/socket/tcp-options.js';
 import { Network } from '../../src/sim/network.js';
-import { ACK, PEER_IP, PSH, SYN, ScriptedPeer, type Seg, enc, expectSeg, scenario, seqAdd } from './harness.js';
+import { ACK, PEER_IP, PSH, SYN, ScriptedPeer, type Seg, enc, expectSeg, passiveOpen as passive, scenario, seqAdd } from './harness.js';
 import type { Host } from '../../src/sim/host.js';
 
 type Info = Record<string, number>;
 const info = (host: Host, fd: number): Info => host.sockets.getsockopt(fd, C.IPPROTO_TCP, C.TCP_INFO) as unknown as Info;
-
-/** Passive open where the peer's SYN offers `opts`; returns what the test needs to go on. */
-async function passive(host: Host, peer: ScriptedPeer, opts: { wscale?: number; ts?: number }) {
-  const api = host.sockets;
-  const lfd = peer.listen(7);
-  const accepting = api.accept(lfd);
-  peer.peerPort = 40000;
-  peer.hostPort = 7;
-  const irs = 5000;
-  peer.send({
-    seq: irs, flags: SYN, window: 65535,
-    options: { mss: 1460, windowScale: opts.wscale, timestamp: opts.ts === undefined ? undefined : { value: opts.ts, echo: 0 } },
-  });
-  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1, window: 65535 }, 'SYN-ACK');
-  return { api, accepting, irs, iss: synack.seq, synack };
-}
 
 test('initialWscale: the smallest shift that fits the largest window in 16 bits, at most 14 (tcp_select_initial_window)', () => {
   const cfg = defaultTcpConfig();
