@@ -269,7 +269,8 @@ function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Arr
  * (SND.UNA < SEG.ACK <= SND.MAX), no SACK blocks, all of it inside our window, no hole or
  * pending FIN behind it. Every check connectionInput makes before the ACK then passes, and
  * trimming, URG and FIN have nothing to do: what is left is PAWS and TS.Recent, the whole ACK
- * (processAck), the text and output(), in the full path's order. False: the full path.
+ * (processAck), the text and output(), in the full path's order (output() reduced to the ACK
+ * when nothing of ours is left to send, as in predictedData). False: the full path.
  */
 function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
   const len = seg.payloadLength;
@@ -287,7 +288,12 @@ function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint
   if (!processAck(t, ep, seg, len) || ep.released) return true;
   receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
   autotuneOnData(t, ep, seg, len);
-  if (!ep.released) output(t, ep);
+  if (ep.released) return true;
+  // With nothing of ours unsent or in flight (the reply of an exchange acknowledged whole),
+  // output() would only send an owed ACK: send it (Linux: tcp_data_snd_check finds no send
+  // head, __tcp_ack_snd_check remains).
+  if (ep.unsent > 0 || ep.finQueued || ep.sndMax !== ep.sndUna) output(t, ep);
+  else if (ep.ackNow) sendAck(t, ep);
   return true;
 }
 

@@ -59,3 +59,24 @@ test('exchange fast path: PAWS still drops a request with an old TSval that ackn
   });
   peer.assertClean();
 });
+
+test('exchange fast path: an ACK owed at once is sent even when the application does not answer (delayed ACKs off)', async () => {
+  const { net, a, b } = tcpPair(5, { latency: 1 });
+  b.tcp.config.delayedAck = false; // FreeBSD net.inet.tcp.delayed_ack=0: every segment is acknowledged at once
+  await net.run(async () => {
+    const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7002);
+    await a.sockets.send(c, enc('request 1'));
+    await readN(b.sockets, s, 9);
+    await b.sockets.send(s, enc('reply 1'));
+    await readN(a.sockets, c, 7);
+    // The second request acknowledges the reply: the server must acknowledge it at once, though
+    // it has nothing to send and its application does not read yet.
+    const out = b.counters.tcp.outSegs;
+    await a.sockets.send(c, enc('request 2'));
+    await net.sleep(1.5); // one way is 1 ms: the request has arrived, its ACK not yet back
+    assert.equal(b.counters.tcp.outSegs, out + 1, 'a bare ACK went out at once');
+    await readN(b.sockets, s, 9);
+    await a.sockets.close(c);
+    await b.sockets.close(s);
+  });
+});
