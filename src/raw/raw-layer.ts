@@ -23,9 +23,10 @@ export class RawEndpoint extends DatagramEndpoint {
 export class RawLayer {
   private list: RawEndpoint[] = [];
 
-  constructor(private readonly host: IpHost) {
-    host.rawInput = (buf, off, h) => this.input(buf, off, h);
-  }
+  /** What IpHost calls with every datagram while raw sockets are open (null otherwise: no call per datagram). */
+  private readonly hook = (buf: Uint8Array, off: number, h: Ipv4Repr): boolean => this.input(buf, off, h);
+
+  constructor(private readonly host: IpHost) {}
 
   endpoints(): readonly RawEndpoint[] {
     return this.list;
@@ -34,6 +35,7 @@ export class RawLayer {
   open(protocol: number): RawEndpoint {
     const ep = new RawEndpoint(protocol);
     this.list.push(ep);
+    this.host.rawInput = this.hook;
     return ep;
   }
 
@@ -41,6 +43,7 @@ export class RawLayer {
     ep.closed = true;
     const i = this.list.indexOf(ep);
     if (i >= 0) this.list.splice(i, 1);
+    if (this.list.length === 0) this.host.rawInput = null;
     ep.queue.clear();
   }
 
