@@ -47,7 +47,7 @@ export async function sockstackRtt(n: number, topology: RrTopology = 'two-hosts'
     await c.close(cfd);
     await echo;
   });
-  // Segments the server's host received (on loopback, the client's too: one host).
+  // Segments the server's host received in the round (on loopback, the client's too: one host).
   return { us: (ms * 1000) / n, segs: sh.counters.tcp.inSegs - inSegs0 };
 }
 
@@ -129,7 +129,7 @@ function rrBenchmark(name: string, topology: RrTopology, title: string, workload
       return {
         ...r,
         workload: { roundTripsPerRep: n, messageBytes: MSG, nodelay: true, topology: workloadNote },
-        extra: { serverHostSegmentsReceivedLastRep: segs },
+        extra: { serverSegmentsReceivedLastRep: segs },
       };
     },
   };

@@ -551,6 +551,7 @@ export class IpHost {
       this.loopHead = this.loopTail = 0;
     } else if (head > 64 && head * 2 > tail) {
       frames.copyWithin(0, head, tail);
+      frames.fill(NO_DATAGRAM, tail - head, tail); // the moved slots keep no frame alive
       this.loopOffsets.copyWithin(0, head, tail);
       this.loopHead = 0;
       this.loopTail = tail - head;

@@ -15,7 +15,7 @@ import { noteDuplicate } from './sack-receiver.js';
 import { autotuneOnData, autotuneOnRead } from './autotune.js';
 import { readOpensWindow } from './stream-io.js';
 import { armRtx, stopRtx } from './rtx-timer.js';
-import { onProbeAcked, onProbeLost } from './pmtu.js';
+import { mtuProbe, onProbeAcked, onProbeLost } from './pmtu.js';
 import type { TcpLayer } from './tcp-layer.js';
 
 /**
@@ -235,8 +235,8 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
  * inside our window, no hole or pending FIN behind it, no retransmission timer or undo under
  * way. For such a segment every other check of connectionInput passes and processAck changes
  * nothing but SND.WL1/WL2, so only what is left is done: PAWS and TS.Recent (RFC 7323 §5.3,
- * §4.3), the window bookkeeping, the text and the ACK decision, and output() only when there
- * is something of ours to send. False: the segment takes the full path.
+ * §4.3), the window bookkeeping, the text, and output() when there is something of ours to
+ * send, else what it does without (outputNothingToSend). False: the segment takes the full path.
  */
 function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
   const len = seg.payloadLength;
@@ -258,7 +258,7 @@ function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Arr
   receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
   autotuneOnData(t, ep, seg, len);
   if (ep.unsent > 0 || ep.finQueued) output(t, ep);
-  else if (ep.ackNow) sendAck(t, ep);
+  else outputNothingToSend(t, ep);
   return true;
 }
 
@@ -269,8 +269,9 @@ function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Arr
  * (SND.UNA < SEG.ACK <= SND.MAX), no SACK blocks, all of it inside our window, no hole or
  * pending FIN behind it. Every check connectionInput makes before the ACK then passes, and
  * trimming, URG and FIN have nothing to do: what is left is PAWS and TS.Recent, the whole ACK
- * (processAck), the text and output(), in the full path's order (output() reduced to the ACK
- * when nothing of ours is left to send, as in predictedData). False: the full path.
+ * (processAck), the text and output(), in the full path's order (output() reduced to what it
+ * does with nothing to send when nothing of ours is left, as in predictedData). False: the
+ * full path.
  */
 function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
   const len = seg.payloadLength;
@@ -290,11 +291,21 @@ function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint
   autotuneOnData(t, ep, seg, len);
   if (ep.released) return true;
   // With nothing of ours unsent or in flight (the reply of an exchange acknowledged whole),
-  // output() would only send an owed ACK: send it (Linux: tcp_data_snd_check finds no send
-  // head, __tcp_ack_snd_check remains).
+  // output() has nothing to send (Linux: tcp_data_snd_check finds no send head,
+  // __tcp_ack_snd_check remains).
   if (ep.unsent > 0 || ep.finQueued || ep.sndMax !== ep.sndUna) output(t, ep);
-  else if (ep.ackNow) sendAck(t, ep);
+  else outputNothingToSend(t, ep);
   return true;
+}
+
+/**
+ * What output() does when nothing of ours is unsent or in flight: the MSS follows the path MTU
+ * and RFC 4821 may restart its search (mtuProbe, which sends nothing without data), and an owed
+ * ACK goes out. The fast paths call this instead of output() in that state.
+ */
+function outputNothingToSend(t: TcpLayer, ep: TcpEndpoint): void {
+  mtuProbe(t, ep);
+  if (ep.ackNow) sendAck(t, ep);
 }
 
 /** Cuts what lies before RCV.NXT or beyond the window (RFC 9293 §3.10.7.4 first, trimming). */

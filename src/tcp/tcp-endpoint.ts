@@ -165,7 +165,9 @@ export class TcpEndpoint {
   // ---- timers and their counters ----
   /**
    * The three timers, each created when first armed (through rtx, delack, slow below) and null
-   * until then: an idle connection holds none. Read these to test or disarm without creating.
+   * until then: an idle connection holds none. Read these to disarm without creating. The
+   * retransmission and delayed-ACK timers are stopped lazily and may be armed for nothing: what
+   * they time is rtxRunning (rtxMode) and delackOwed.
    */
   rtxTimer: Timer | null = null;
   delackTimer: Timer | null = null;

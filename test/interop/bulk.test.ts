@@ -66,7 +66,7 @@ function stackState(s: LibraryStack): string {
   const eps = s.host.tcp.endpoints().map((e) => ({
     state: e.stateName, una: e.sndUna, nxt: e.sndNxt, max: e.sndMax, sndWnd: e.sndWnd, rcvNxt: e.rcvNxt, rcvAdv: e.rcvAdv,
     recvQ: e.recvBuf.length, recvCap: e.recvBuf.capacity, sendQ: e.sendBuf.length, sendCap: e.sendBuf.capacity,
-    rtxMode: e.rtxMode, rtxArmed: e.rtxTimer?.armed ?? false, rto: e.rtt.rto, retransmits: e.retransmits, cwnd: e.cc?.cwnd, caState: e.cc?.caState,
+    rtxMode: e.rtxMode, rtxRunning: e.rtxRunning, rto: e.rtt.rto, retransmits: e.retransmits, cwnd: e.cc?.cwnd, caState: e.cc?.caState,
     lost: e.rack?.log.lostBytes, ooo: e.ooo?.count, sacked: e.scoreboard?.sacked,
   }));
   return JSON.stringify({ device: s.tap.device.counters, port: s.tap.port.counters, segment: s.tap.segment.counters, tcp: s.host.counters.tcp, eps });

@@ -8,6 +8,7 @@ import * as C from '../../src/socket/constants.js';
 import { Network } from '../../src/sim/network.js';
 import { TcpState } from '../../src/tcp/state.js';
 import { connectPair, readN, tcpPair } from './helpers.js';
+import { parseIPv4 } from '../../src/wire/address.js';
 import { ACK, PSH, ScriptedPeer, enc, expectSeg, passiveOpen, seqAdd } from './harness.js';
 
 test('exchange fast path: full-sized requests that acknowledge the replies still measure the receiver RTT (autotune)', async () => {
@@ -80,3 +81,30 @@ test('exchange fast path: an ACK owed at once is sent even when the application 
     await b.sockets.close(s);
   });
 });
+
+for (const kind of ['a request that acknowledges the reply', 'one-way data'] as const) {
+  test(`fast paths: the send MSS follows a path MTU learnt meanwhile, as output() makes it (${kind})`, async () => {
+    // From the reviewer: output() resyncs the MSS with the path MTU even with nothing to send.
+    const { net, a, b } = tcpPair(5, { latency: 1 });
+    await net.run(async () => {
+      const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7003);
+      a.sockets.setsockopt(c, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+      b.sockets.setsockopt(s, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+      if (kind !== 'one-way data') {
+        await a.sockets.send(c, enc('request 1'));
+        await readN(b.sockets, s, 9);
+        await b.sockets.send(s, enc('reply 1'));
+        await readN(a.sockets, c, 7); // the client's ACK of the reply is delayed: request 2 carries it
+      }
+      const before = b.sockets.getsockopt(s, C.IPPROTO_TCP, C.TCP_MAXSEG) as number;
+      // Another connection learnt a smaller path MTU to the client (an ICMP "fragmentation needed").
+      b.ip.learnPmtu(parseIPv4('10.0.0.1')!, 1000);
+      await a.sockets.send(c, enc('request 2'));
+      await readN(b.sockets, s, 9);
+      const after = b.sockets.getsockopt(s, C.IPPROTO_TCP, C.TCP_MAXSEG) as number;
+      assert.ok(after < before, `TCP_MAXSEG ${before} -> ${after}: the MSS follows the path MTU of 1000`);
+      await a.sockets.close(c);
+      await b.sockets.close(s);
+    });
+  });
+}
