@@ -90,9 +90,12 @@ export class RingBuffer {
     return this.extent;
   }
 
-  /** Appends up to `len` bytes of src[off...]; returns how many fit (at most `free`). */
-  write(src: Uint8Array, off = 0, len = src.length - off): number {
-    const n = this.writeAt(0, src, off, len);
+  /**
+   * Appends up to `len` bytes of src[off...]; returns how many fit (at most `free`, plus
+   * `overdraft` bytes past the capacity that the caller may hold: see writeAt).
+   */
+  write(src: Uint8Array, off = 0, len = src.length - off, overdraft = 0): number {
+    const n = this.writeAt(0, src, off, len, overdraft);
     this.len += n;
     if (this.extent < this.len) this.extent = this.len;
     return n;
@@ -101,14 +104,17 @@ export class RingBuffer {
   /**
    * Copies up to `len` bytes of src[srcOff...] to `offset` bytes past the readable end,
    * without making them readable. Returns how many were stored: the part that fits below
-   * the capacity (a prefix). Anything written there before is overwritten.
+   * the capacity (a prefix). Anything written there before is overwritten. `overdraft` lets
+   * the bytes run that far past the capacity (a TCP receiver's window rounded up to its scale
+   * unit offers a little more than the buffer: tcp/input.ts windowOverdraft); length may then
+   * exceed capacity until they are read.
    */
-  writeAt(offset: number, src: Uint8Array, srcOff = 0, len = src.length - srcOff): number {
-    const room = this.cap - this.len - offset;
+  writeAt(offset: number, src: Uint8Array, srcOff = 0, len = src.length - srcOff, overdraft = 0): number {
+    const room = this.cap + overdraft - this.len - offset;
     const n = Math.min(len, room, src.length - srcOff);
     if (!(n > 0) || offset < 0) return 0;
     const end = this.len + offset + n; // from the head
-    this.reserve(end);
+    this.reserve(end, this.cap + overdraft);
     const size = this.store.length;
     let i = this.head + this.len + offset;
     if (i >= size) i -= size;
@@ -122,12 +128,12 @@ export class RingBuffer {
   /**
    * Makes the next n bytes past the readable end readable: the bytes writeAt() placed
    * there (TCP commits what the Assembler reports contiguous). Bytes never written have
-   * unspecified content. Returns how many were committed (at most `free`).
+   * unspecified content. Returns how many were committed (at most `free`, plus `overdraft`).
    */
-  commit(n: number): number {
-    const k = Math.min(Math.max(0, Math.floor(n)), this.cap - this.len);
+  commit(n: number, overdraft = 0): number {
+    const k = Math.min(Math.max(0, Math.floor(n)), this.cap + overdraft - this.len);
     if (k === 0) return 0;
-    this.reserve(this.len + k);
+    this.reserve(this.len + k, this.cap + overdraft);
     this.len += k;
     if (this.extent < this.len) this.extent = this.len;
     return k;
@@ -245,13 +251,13 @@ export class RingBuffer {
     return this.cap;
   }
 
-  /** Ensures storage for `end` bytes from the head, growing by doubling up to the capacity. */
-  private reserve(end: number): void {
+  /** Ensures storage for `end` bytes from the head, growing by doubling up to `limit` (at least the capacity). */
+  private reserve(end: number, limit: number): void {
     const size = this.store.length;
     if (end <= size) return;
     let next = Math.max(size * 2, MIN_STORAGE);
     while (next < end) next *= 2;
-    this.relocate(Math.min(next, this.cap));
+    this.relocate(Math.min(next, Math.max(limit, this.cap)));
   }
 
   /** Moves the held bytes [0, extent) to the front of new storage of `size` bytes. */

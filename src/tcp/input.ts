@@ -583,15 +583,16 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, src: Uint8Array,
     const hadHoles = ep.ooo !== null && !ep.ooo.isEmpty;
     if (!hadHoles) {
       taken = takeDirect(t, ep, src, srcOff, len);
-      n = taken === len ? taken : taken + ep.recvBuf.write(src, srcOff + taken, len - taken);
+      n = taken === len ? taken : taken + ep.recvBuf.write(src, srcOff + taken, len - taken, windowOverdraft(t, ep));
     } else {
       const asm = ep.ooo!;
       reportOverlap(t, ep, asm, 0, len);
-      const w = ep.recvBuf.writeAt(0, src, srcOff, len);
+      const od = windowOverdraft(t, ep);
+      const w = ep.recvBuf.writeAt(0, src, srcOff, len, od);
       asm.add(0, w);
       n = asm.frontContiguous();
       asm.consumeFront(n);
-      ep.recvBuf.commit(n);
+      ep.recvBuf.commit(n, od);
       // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole.
       ep.ackNow = true;
     }
@@ -615,9 +616,26 @@ function receiveText(t: TcpLayer, ep: TcpEndpoint, seq: number, src: Uint8Array,
   ep.ackNow = true;
   if (!ep.ooo) ep.ooo = new Assembler();
   reportOverlap(t, ep, ep.ooo, off, len);
-  const w = ep.recvBuf.writeAt(off, src, srcOff, len);
+  const w = ep.recvBuf.writeAt(off, src, srcOff, len, windowOverdraft(t, ep));
   if (w > 0 && ep.ooo.add(off, w)) t.counters.extTCPOFOQueue++;
   else t.counters.extTCPOFODrop++;
+}
+
+/**
+ * How far past the receive buffer's capacity arriving bytes may go: as far as the window we
+ * offered reaches beyond it. A window kept while data arrives is rounded up to a whole unit of
+ * our window scale at every ACK (the right edge never moves left: RFC 7323 §2.4, Linux
+ * tcp_select_window), so while the buffer fills, the edge creeps past it by up to a unit less a
+ * byte per ACK. Linux takes those bytes in the slack of its buffer accounting (and grows
+ * sk_rcvbuf: the reason for its tcp_shrink_window); dropping them leaves a sender facing a full
+ * receiver with a window that never reaches zero, retransmitting into it until R2 ends the
+ * connection, where it should probe a zero window. Bounded by config.rcvBufMax (tcp_rmem[2]),
+ * for a sender trickling less than the window, whose every ACK moves the rounded edge again.
+ */
+function windowOverdraft(t: TcpLayer, ep: TcpEndpoint): number {
+  const cap = ep.recvBuf.capacity;
+  const beyond = ((ep.rcvAdv - ep.rcvNxt) | 0) + ep.recvBuf.length - cap;
+  return beyond <= 0 ? 0 : Math.min(beyond, Math.max(0, t.config.rcvBufMax - cap));
 }
 
 /**

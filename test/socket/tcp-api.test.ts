@@ -410,7 +410,9 @@ describe('TCP data calls', () => {
       await net.sleep(5000);
       assert.equal(sending.state, 'pending', 'blocked: nobody reads at the other end');
       const row = tcpRows(b).find((r) => r.state === 'ESTAB');
-      assert.ok(row && row.recvQ > 0 && row.recvQ <= 8192, `receiver holds a window's worth: ${row?.recvQ}`);
+      // The 8192-byte buffer, and what a window rounded up to whole scale units offered past it
+      // (tcp/input.ts windowOverdraft): a few hundred bytes at most.
+      assert.ok(row && row.recvQ > 0 && row.recvQ < 8192 + 1024, `receiver holds a window's worth: ${row?.recvQ}`);
       sameBytes(await readN(B, s, data.length), data, 'after the reader drained');
       assert.equal(await sending.promise, data.length);
     });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as C from '../../src/socket/constants.js';
 import { ACK, PSH, SYN, URG, enc, expectSeg, scenario, seqAdd } from './harness.js';
+import { connectPair, readN, tcpPair } from './helpers.js';
 
 test('at a zero receive window the ACK and URG fields of a data segment still count; its text is dropped and re-ACKed', () =>
   scenario(async ({ host, peer }) => {
@@ -48,3 +49,29 @@ test('at a zero receive window the ACK and URG fields of a data segment still co
     await api.close(fd);
     await api.close(lfd);
   }));
+
+test('a receiver that stops reading: the window rounded up to its scale unit is honoured, then closes, and the sender probes it without timing out', async () => {
+  // The server's 128 KiB buffer fills; the window it keeps is rounded up to whole 128-byte
+  // units (window scale 7), so it offers a few bytes more than the buffer holds. Dropping
+  // them left the window at 128 bytes for ever: the client retransmitted into it until R2
+  // ended the connection (ETIMEDOUT after about 925 s). They are taken, the window closes,
+  // and the client probes it (persist) for as long as the server answers.
+  const { net, a, b } = tcpPair(161, { latency: 2 });
+  await net.run(async () => {
+    const { c, s } = await connectPair(a.sockets, b.sockets, '10.0.0.2', 7800);
+    const data = new Uint8Array(400_000).fill(7);
+    let sent = 0;
+    const sending = (async () => {
+      while (sent < data.length) sent += await a.sockets.send(c, data.subarray(sent));
+    })();
+    await net.sleep(2_000_000); // the server's application reads nothing for 2000 s
+    const client = a.tcp.endpoints().find((e) => e.remotePort === 7800)!;
+    assert.equal(client.sndWnd, 0, 'the server advertises a zero window');
+    assert.ok(a.counters.tcp.extTCPWinProbe > 0, 'the client probes it');
+    assert.equal(b.counters.tcp.extTCPRcvQDrop, 0, 'nothing in the window was dropped');
+    assert.equal((await readN(b.sockets, s, data.length)).length, data.length);
+    await sending;
+    await a.sockets.close(c);
+    await b.sockets.close(s);
+  });
+});
