@@ -72,7 +72,7 @@ export class RingBuffer {
     return this.len;
   }
 
-  /** Room past the readable bytes: capacity - length (what a receiver advertises). */
+  /** Room past the readable bytes: capacity - length (what a receiver advertises); negative while an overdraft is held (writeAt). */
   get free(): number {
     return this.cap - this.len;
   }
