@@ -554,14 +554,7 @@ export function throwsWith(fn: () => unknown, code: string, what = 'call'): void
 export async function sackConnection(ctx: { net: Network; host: Host; peer: ScriptedPeer }, opts: { rttMs?: number; ts?: boolean } = {}) {
   const { net, host, peer } = ctx;
   const ts = opts.ts ?? false;
-  const api = host.sockets;
-  const lfd = peer.listen(7);
-  const accepting = api.accept(lfd);
-  peer.peerPort = 40000;
-  peer.hostPort = 7;
-  const irs = 5000;
-  peer.send({ seq: irs, flags: SYN, window: 65535, options: { mss: 1460, sackPermitted: true, timestamp: ts ? { value: 10, echo: 0 } : undefined } });
-  const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1 }, 'SYN-ACK');
+  const { api, accepting, irs, synack } = await passiveOpen(host, peer, { sack: true, ts: ts ? 10 : undefined });
   const tsOpt = (v: number): TcpOptions => (ts ? { timestamp: { value: v, echo: synack.options.timestamp!.value } } : {});
   if (opts.rttMs) await net.sleep(opts.rttMs);
   peer.send({ seq: irs + 1, ack: seqAdd(synack.seq, 1), flags: ACK, window: 65535, options: tsOpt(11) });
@@ -571,9 +564,10 @@ export async function sackConnection(ctx: { net: Network; host: Host; peer: Scri
 
 /**
  * Passive open where the peer's SYN (from port 40000 to the host's port 7, ISN 5000) offers
- * `opts`: window scale and a TSval. Returns the accept in progress and the sequence numbers.
+ * `opts`: window scale, SACK-permitted and a TSval. Returns the accept in progress and the
+ * sequence numbers.
  */
-export async function passiveOpen(host: Host, peer: ScriptedPeer, opts: { wscale?: number; ts?: number }) {
+export async function passiveOpen(host: Host, peer: ScriptedPeer, opts: { wscale?: number; ts?: number; sack?: boolean }) {
   const api = host.sockets;
   const lfd = peer.listen(7);
   const accepting = api.accept(lfd);
@@ -582,7 +576,10 @@ export async function passiveOpen(host: Host, peer: ScriptedPeer, opts: { wscale
   const irs = 5000;
   peer.send({
     seq: irs, flags: SYN, window: 65535,
-    options: { mss: 1460, windowScale: opts.wscale, timestamp: opts.ts === undefined ? undefined : { value: opts.ts, echo: 0 } },
+    options: {
+      mss: 1460, windowScale: opts.wscale, sackPermitted: opts.sack ? true : undefined,
+      timestamp: opts.ts === undefined ? undefined : { value: opts.ts, echo: 0 },
+    },
   });
   const synack = expectSeg(await peer.next(1000), { flags: SYN | ACK, ack: irs + 1, window: 65535 }, 'SYN-ACK');
   return { api, accepting, irs, iss: synack.seq, synack };
