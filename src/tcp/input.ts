@@ -663,15 +663,13 @@ function ackFullSegments(t: TcpLayer, ep: TcpEndpoint): void {
 /**
  * An ACK is owed by `at` at the latest: the delayed-ACK timer is armed for then. A timer still
  * armed for an ACK since sent (TcpEndpoint.delackOwed) is moved, or kept when it is already
- * due then (under virtual time, a request/response exchange at one instant re-arms nothing).
- * A kept timer keeps its place among timers due at the same instant: it fires before those
- * armed after it was, where a disarmed and re-armed one would have fired after them (an ACK
- * may then leave before a frame due at that very instant rather than after it).
+ * due then (TimerScheduler.armUnlessAt; under virtual time, a request/response exchange at one
+ * instant re-arms nothing). Keeping its place among timers due at that instant, such an ACK
+ * may leave before a frame due at that very instant rather than after it.
  */
 function armDelack(t: TcpLayer, ep: TcpEndpoint, at: number): void {
   ep.delackOwed = true;
-  const d = ep.delack;
-  if (!d.armed || d.at !== at) t.scheduler.arm(d, at);
+  t.scheduler.armUnlessAt(ep.delack, at);
 }
 
 /**

@@ -12,9 +12,7 @@ import type { TcpLayer } from './tcp-layer.js';
  */
 export function armRtx(t: TcpLayer, ep: TcpEndpoint, mode: number, delayMs: number): void {
   ep.rtxMode = mode;
-  const timer = ep.rtx;
-  const at = t.scheduler.now() + delayMs;
-  if (!timer.armed || timer.at !== at) t.scheduler.arm(timer, at);
+  t.scheduler.armUnlessAt(ep.rtx, t.scheduler.now() + delayMs);
 }
 
 /** Nothing is timed any more (the timer, if armed, fires for nothing). */

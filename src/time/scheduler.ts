@@ -92,6 +92,16 @@ export class TimerScheduler {
     if (this.heap[0] === timer && this.onEarliestChanged) this.onEarliestChanged(at);
   }
 
+  /**
+   * Arms `timer` for `at` unless it is armed for exactly then already: it then keeps its place
+   * among timers due at that instant (it fires before those armed after it was). For a timer
+   * stopped lazily (left armed, its owner noting that it times nothing) and started again for
+   * the same deadline, as TCP's delayed-ACK and retransmission timers are: no heap operation.
+   */
+  armUnlessAt(timer: Timer, at: number): void {
+    if (!timer.armed || timer.at !== at) this.arm(timer, at);
+  }
+
   /** Arms `timer` to fire `delay` ms from now. */
   armIn(timer: Timer, delay: number): void {
     this.arm(timer, this.clock.now() + delay);
