@@ -117,7 +117,7 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
     timeWaitInput(t, ep, seg);
     return;
   }
-  if (predictedData(t, ep, seg, pkt) || predictedExchange(t, ep, seg, pkt)) return;
+  if (predicted(t, ep, seg, pkt)) return;
   const dataLen = seg.payloadLength;
   const synRecv = ep.state === TcpState.SYN_RECEIVED;
   // Simultaneous open: the peer's SYN-ACK acknowledges our SYN (RFC 9293 figure 8, line 5).
@@ -229,70 +229,50 @@ export function connectionInput(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt:
 }
 
 /**
- * Header prediction (Van Jacobson's; Linux's tcp_rcv_established fast path) for a receiver:
- * the segment is the next in-order data and nothing else — ACK (and PSH) only, acknowledging
- * SND.UNA again with nothing of ours in flight, the same window, no SACK blocks, all of it
- * inside our window, no hole or pending FIN behind it, no retransmission timer or undo under
- * way. For such a segment every other check of connectionInput passes and processAck changes
- * nothing but SND.WL1/WL2, so only what is left is done: PAWS and TS.Recent (RFC 7323 §5.3,
- * §4.3), the window bookkeeping, the text, and output() when there is something of ours to
- * send, else what it does without (outputNothingToSend). False: the segment takes the full path.
+ * Header prediction (Van Jacobson's; Linux's tcp_rcv_established fast path): the segment is the
+ * next in-order data in ESTABLISHED and nothing else unusual — ACK (and PSH) only, no SACK
+ * blocks, all of it inside our window, no hole or pending FIN behind it. Two kinds qualify:
+ * - pure data for a receiver: acknowledging SND.UNA again with nothing of ours in flight, the
+ *   same window, no retransmission timer or undo under way; processAck would change nothing but
+ *   SND.WL1/WL2, so only the window bookkeeping is done;
+ * - a request/response exchange: acknowledging new data of ours (SND.UNA < SEG.ACK <= SND.MAX;
+ *   Linux's tcp_ack with FLAG_DATA); the whole ACK is processed.
+ * Every other check of connectionInput passes for these, and trimming, URG and FIN have nothing
+ * to do: what is left is PAWS and TS.Recent (RFC 7323 §5.3, §4.3), the ACK, the text, and
+ * output() — reduced to what it does with nothing to send when nothing of ours is unsent or in
+ * flight (outputNothingToSend) — in the full path's order. False: the full path.
  */
-function predictedData(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
+function predicted(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
   const len = seg.payloadLength;
   if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
   const seq = seg.seq;
   const ack = seg.ack;
-  if (seq !== ep.rcvNxt || ack !== ep.sndUna || ep.sndMax !== ack || len > rcvWindow(ep)) return false;
-  if (seg.window * (1 << ep.sndWscale) !== ep.sndWnd || seg.options.sack !== undefined) return false;
-  if ((ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0 || ep.rtxMode !== RTX_NONE) return false;
-  if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) return false;
+  if (seq !== ep.rcvNxt || len > rcvWindow(ep) || seg.options.sack !== undefined) return false;
+  if ((ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0) return false;
+  const pureData = ack === ep.sndUna && ep.sndMax === ack;
+  if (pureData) {
+    if (seg.window * (1 << ep.sndWscale) !== ep.sndWnd || ep.rtxMode !== RTX_NONE) return false;
+    if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) return false;
+  } else if (!seqGt(ack, ep.sndUna) || seqGt(ack, ep.sndMax)) {
+    return false;
+  }
   const now = ep.lastRecvAt;
   if (pawsReject(ep, seg.options, now)) {
     sendAck(t, ep); // as the full path: an old duplicate is acknowledged and dropped
     return true;
   }
   updateTsRecent(ep, seg.options, seq, now);
-  ep.probesOut = 0;
-  if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) updateWindow(ep, ep.sndWnd, seq, ack);
-  receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
-  autotuneOnData(t, ep, seg, len);
-  if (ep.unsent > 0 || ep.finQueued) output(t, ep);
-  else outputNothingToSend(t, ep);
-  return true;
-}
-
-/**
- * Header prediction for a request/response exchange (Linux tcp_rcv_established's fast path
- * for data that also acknowledges: tcp_ack() with FLAG_DATA, then the text): the next
- * in-order data in ESTABLISHED, ACK (and PSH) only, acknowledging new data of ours
- * (SND.UNA < SEG.ACK <= SND.MAX), no SACK blocks, all of it inside our window, no hole or
- * pending FIN behind it. Every check connectionInput makes before the ACK then passes, and
- * trimming, URG and FIN have nothing to do: what is left is PAWS and TS.Recent, the whole ACK
- * (processAck), the text and output(), in the full path's order (output() reduced to what it
- * does with nothing to send when nothing of ours is left, as in predictedData). False: the
- * full path.
- */
-function predictedExchange(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, pkt: Uint8Array): boolean {
-  const len = seg.payloadLength;
-  if (ep.state !== TcpState.ESTABLISHED || (seg.flags & ~TCP_PSH) !== TCP_ACK || len === 0) return false;
-  const seq = seg.seq;
-  const ack = seg.ack;
-  if (seq !== ep.rcvNxt || !seqGt(ack, ep.sndUna) || seqGt(ack, ep.sndMax) || len > rcvWindow(ep)) return false;
-  if (seg.options.sack !== undefined || (ep.ooo !== null && !ep.ooo.isEmpty) || ep.finPendingSeq >= 0) return false;
-  const now = ep.lastRecvAt;
-  if (pawsReject(ep, seg.options, now)) {
-    sendAck(t, ep); // as the full path: an old duplicate is acknowledged and dropped
+  if (pureData) {
+    ep.probesOut = 0;
+    if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) updateWindow(ep, ep.sndWnd, seq, ack);
+  } else if (!processAck(t, ep, seg, len) || ep.released) {
     return true;
   }
-  updateTsRecent(ep, seg.options, seq, now);
-  if (!processAck(t, ep, seg, len) || ep.released) return true;
   receiveText(t, ep, seq, pkt, seg.payloadOffset, len);
   autotuneOnData(t, ep, seg, len);
   if (ep.released) return true;
-  // With nothing of ours unsent or in flight (the reply of an exchange acknowledged whole),
-  // output() has nothing to send (Linux: tcp_data_snd_check finds no send head,
-  // __tcp_ack_snd_check remains).
+  // With nothing of ours unsent or in flight, output() has nothing to send (Linux:
+  // tcp_data_snd_check finds no send head, __tcp_ack_snd_check remains).
   if (ep.unsent > 0 || ep.finQueued || ep.sndMax !== ep.sndUna) output(t, ep);
   else outputNothingToSend(t, ep);
   return true;

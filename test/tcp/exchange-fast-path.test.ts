@@ -1,6 +1,6 @@
 /**
- * Request/response segments (data that also acknowledges ours) take input.ts's
- * predictedExchange fast path: these tests pin what it must still do, as the full path does.
+ * Request/response segments (data that also acknowledges ours) take input.ts's header
+ * prediction (`predicted`): these tests pin what it must still do, as the full path does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
