@@ -108,8 +108,11 @@ export interface IpHostOptions {
   pmtuCacheSize: number;
 }
 
-/** The datagram of `h` at buf[off] as a view of its own (IP header at 0), for the slow paths. */
-function datagramView(buf: Uint8Array, off: number, h: Ipv4Repr): Uint8Array {
+/**
+ * The datagram of `h` at buf[off] as a view of its own (IP header at 0), for the slow paths
+ * (and a handler quoting it in an ICMP error).
+ */
+export function datagramView(buf: Uint8Array, off: number, h: Ipv4Repr): Uint8Array {
   return off === 0 && buf.length === h.totalLength ? buf : buf.subarray(off, off + h.totalLength);
 }
 

@@ -1,5 +1,5 @@
 import type { IpHost, IcmpErrorReport, ProtocolHandler } from '../stack/ip-host.js';
-import { HEADROOM } from '../stack/ip-host.js';
+import { HEADROOM, datagramView } from '../stack/ip-host.js';
 import type { Interface } from '../stack/interface.js';
 import { EndpointError, type ErrnoCode } from '../stack/errno.js';
 import { POLLERR, POLLIN } from '../stack/events.js';
@@ -252,7 +252,7 @@ export class UdpLayer implements ProtocolHandler {
     const ep = this.lookup(h.dst, u.dstPort, h.src, u.srcPort);
     if (!ep) {
       c.noPorts++;
-      this.host.icmp.portUnreachable(buf.subarray(ipOff, ipOff + h.totalLength), h); // RFC 1122 §4.1.3.1
+      this.host.icmp.portUnreachable(datagramView(buf, ipOff, h), h); // RFC 1122 §4.1.3.1
       return;
     }
     this.enqueue(ep, payload, from);
