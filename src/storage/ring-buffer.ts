@@ -251,13 +251,13 @@ export class RingBuffer {
     return this.cap;
   }
 
-  /** Ensures storage for `end` bytes from the head, growing by doubling up to `limit` (at least the capacity). */
+  /** Ensures storage for `end` bytes from the head, growing by doubling up to `limit` (the capacity plus any overdraft). */
   private reserve(end: number, limit: number): void {
     const size = this.store.length;
     if (end <= size) return;
     let next = Math.max(size * 2, MIN_STORAGE);
     while (next < end) next *= 2;
-    this.relocate(Math.min(next, Math.max(limit, this.cap)));
+    this.relocate(Math.min(next, limit));
   }
 
   /** Moves the held bytes [0, extent) to the front of new storage of `size` bytes. */
