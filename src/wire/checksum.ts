@@ -24,6 +24,13 @@ function fold32(sum: number): number {
   return sum;
 }
 
+/** Folds any non-negative integer sum below 2^53 to 16 bits (end-around carries), preserving it mod 0xffff. */
+function fold16(sum: number): number {
+  sum = fold32(sum);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return (sum & 0xffff) + (sum >>> 16);
+}
+
 /**
  * The unfolded one's complement running sum of `len` bytes at `off`, added to `initial`
  * (another partial sum, e.g. a pseudo-header). Words are aligned to `off`, so chain pieces
@@ -32,23 +39,26 @@ function fold32(sum: number): number {
  * running past the end of `buf` is cut there.
  */
 export function checksumPartial(buf: Uint8Array, off: number, len: number, initial = 0): number {
-  let sum = initial > 0xffffffff ? fold32(initial) : initial;
   // Never read past the buffer (a caller's length bug must not throw from the DataView).
   if (len > buf.length - off) len = buf.length - off;
-  if (len <= 0 || off < 0) return sum;
   if (len < DATAVIEW_MIN) {
+    // Headers and small segments: 16-bit words into a small integer. From a 16-bit start,
+    // under DATAVIEW_MIN / 2 words of at most 0xffff keep it far below 2^30, so it stays an
+    // int32 in registers and comes back as a small integer, not a heap number per call.
+    let s = initial > 0xffff ? fold16(initial) : initial;
+    if (len <= 0 || off < 0) return s;
     const end4 = off + (len & ~3);
     let i = off;
-    for (; i < end4; i += 4) {
-      sum += ((buf[i] << 24) | (buf[i + 1] << 16) | (buf[i + 2] << 8) | buf[i + 3]) >>> 0;
-    }
+    for (; i < end4; i += 4) s += ((buf[i]! << 8) | buf[i + 1]!) + ((buf[i + 2]! << 8) | buf[i + 3]!);
     if (len & 2) {
-      sum += (buf[i] << 8) | buf[i + 1];
+      s += (buf[i]! << 8) | buf[i + 1]!;
       i += 2;
     }
-    if (len & 1) sum += buf[i] << 8;
-    return sum;
+    if (len & 1) s += buf[i]! << 8;
+    return s;
   }
+  let sum = initial > 0xffffffff ? fold32(initial) : initial;
+  if (off < 0) return sum;
   const abs = buf.byteOffset + off;
   if ((abs & 1) === 0) return sum + nativeWordSum(buf, off, len, abs);
   const dv = new DataView(buf.buffer, abs, len);
