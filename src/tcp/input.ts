@@ -378,6 +378,8 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   const sackedDelta = ep.scoreboard !== null ? ep.scoreboard.sacked - sackedBefore : 0;
   let ccAction: CcAction = CC_NONE;
   let sample: CcSample | null = null;
+  /** A later NewReno partial ACK: the retransmission timer keeps its deadline. */
+  let keepTimer = false;
   if (advanced) {
     const s = (sample = t.ccSample(ep));
     s.ackedBytes = acked;
@@ -404,7 +406,15 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
     const recovering = cc.inRecovery;
     ccAction = cc.onAck(s);
     if (recovering && !cc.inRecovery) rackRecoveryEnded(ep);
-    if (ccAction === CC_RETRANSMIT && !ep.sackOk) retransmitHead(t, ep, false);
+    // A NewReno partial ACK (RFC 6582 §3.2 step 3): the segment at SND.UNA goes again, and
+    // only the first partial ACK of the recovery restarts the timer (RFC 3782 §4's Impatient
+    // variant): restarted by every one, a window that lost N segments takes N round trips to
+    // repair; left running, the RTO ends it with slow start from SND.UNA instead.
+    if (ccAction === CC_RETRANSMIT && !ep.sackOk) {
+      keepTimer = ep.partialAcked;
+      ep.partialAcked = true;
+      retransmitHead(t, ep, false, keepTimer);
+    }
     if (dataAcked > 0) ep.notify(POLLOUT);
   } else if (ack === ep.sndUna && ep.sndMax !== ep.sndUna && isDupAck(ep, seg, dataLen, wnd, oldWnd, sacked)) {
     ep.dupAcks++;
@@ -415,6 +425,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
       ccAction = cc.onDupAck(s);
       if (ccAction === CC_RETRANSMIT && !ep.sackOk) {
         t.counters.extTCPFastRetrans++;
+        ep.partialAcked = false;
         beginEpisode(ep, UNDO_RECOVERY);
         retransmitHead(t, ep, false);
       }
@@ -434,7 +445,7 @@ function processAck(t: TcpLayer, ep: TcpEndpoint, seg: TcpRepr, dataLen: number)
   }
   // A reduction that turns out spurious is undone (RFC 3522, RFC 2883 §5, RFC 9438 §4.9).
   if (ep.undo !== null && ep.undo.kind !== UNDO_NONE) checkUndo(t, ep, seg, priorUna, lastDsack ? dsackBlock : null);
-  if (advanced || reo > 0 || ep.rtxMode === RTX_RACK) rearmRtx(t, ep, reo);
+  if ((advanced && !keepTimer) || reo > 0 || ep.rtxMode === RTX_RACK) rearmRtx(t, ep, reo);
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
     updateWindow(ep, wnd, seg.seq, ack);
     // A window opened while probing: stop probing, output() sends.

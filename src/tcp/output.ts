@@ -164,9 +164,11 @@ export function sendAbortRst(t: TcpLayer, ep: TcpEndpoint): void {
 /**
  * Resends the segment at SND.UNA, whatever the windows say: on a retransmission timeout
  * (RFC 6298 §5.4) with `rewind` (SND.NXT goes back, so the rest follows as cwnd allows), or
- * as fast retransmit (RFC 5681 §3.2) without. Returns true when something was sent.
+ * as fast retransmit (RFC 5681 §3.2) without. The retransmission timer restarts unless
+ * `keepTimer` (a running one then stays as it is: RFC 6582 §3.2 step 3, a NewReno partial ACK
+ * after the first). Returns true when something was sent.
  */
-export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean): boolean {
+export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean, keepTimer = false): boolean {
   if (ep.sndUna === ep.iss && ep.sndBufSeq !== ep.iss) {
     // Our SYN is still unacknowledged (a FIN sent from SYN-RECEIVED): the SYN-ACK goes first.
     transmit(t, ep, ep.iss, TCP_SYN | TCP_ACK, 0, 0);
@@ -179,7 +181,7 @@ export function retransmitHead(t: TcpLayer, ep: TcpEndpoint, rewind: boolean): b
   const sent = retransmitAt(t, ep, ep.sndUna, ep.sndMss);
   if (sent < 0) return false;
   if (rewind) ep.sndNxt = (ep.sndUna + sent) >>> 0;
-  armRto(t, ep);
+  if (!keepTimer || ep.rtxMode !== RTX_RTO || !ep.rtxRunning) armRto(t, ep);
   return true;
 }
 

@@ -73,6 +73,7 @@ const F_SACK_OFFERED = 1 << 22;
 const F_SACK_OK = 1 << 23;
 const F_ACK_NOW = 1 << 24;
 const F_DELACK_OWED = 1 << 25;
+const F_PARTIAL_ACKED = 1 << 26;
 
 /** TcpEndpoint.wscales: our shift in bits 0-4, the peer's in 5-9, the offered one + 1 in 10-14 (0: none offered). */
 const WS_BITS = 0x1f;
@@ -103,7 +104,7 @@ export class TcpEndpoint {
   remotePort = 0;
   /**
    * The booleans (boundAddr, shutRead, tsOk, ackNow…) are bits of this one word, behind
-   * accessors after the constructor: one field instead of 25.
+   * accessors after the constructor: one field instead of 26.
    */
   private flags = 0;
   /** In the connection table (inConnTable): the next endpoint in its bucket (conn-table.ts). */
@@ -725,6 +726,17 @@ export class TcpEndpoint {
   }
   set delackOwed(v: boolean) {
     this.flags = v ? this.flags | F_DELACK_OWED : this.flags & ~F_DELACK_OWED;
+  }
+
+  /**
+   * NewReno fast recovery (no SACK): a partial ACK has already restarted the retransmission
+   * timer in this recovery, so later ones leave it running (RFC 6582 §3.2 step 3; input.ts).
+   */
+  get partialAcked(): boolean {
+    return (this.flags & F_PARTIAL_ACKED) !== 0;
+  }
+  set partialAcked(v: boolean) {
+    this.flags = v ? this.flags | F_PARTIAL_ACKED : this.flags & ~F_PARTIAL_ACKED;
   }
 
   /** The endpoint's wait queue, made on first use. */

@@ -187,7 +187,7 @@ export class Cubic extends LossBasedControl {
    * recovered), and the next congestion avoidance starts at K = 0 with W_max = cwnd_epoch.
    */
   protected override timeoutSsthresh(s: CcSample): number {
-    const ssthresh = this._inRecovery ? this._ssthresh : this.lossSsthresh(s);
+    const ssthresh = super.timeoutSsthresh(s);
     this.wMax = 0;
     return ssthresh;
   }

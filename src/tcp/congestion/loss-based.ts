@@ -304,9 +304,14 @@ export abstract class LossBasedControl implements CongestionControl {
   /** The ssthresh of a loss detected by duplicate ACKs or SACK (RFC 5681 eq. 4 for Reno). */
   protected abstract lossSsthresh(s: CcSample): number;
 
-  /** The ssthresh of a retransmission timeout; the same rule as a loss unless overridden. */
+  /**
+   * The ssthresh of a retransmission timeout: the rule of a loss, except that a timeout ending
+   * a fast recovery keeps the recovery's, as Linux's tcp_enter_loss (one reduction per window
+   * of data, RFC 6582 §3.2). FlightSize then also counts what NewReno's inflated cwnd sent
+   * past the holes, and half of it can be several times what the path holds.
+   */
   protected timeoutSsthresh(s: CcSample): number {
-    return this.lossSsthresh(s);
+    return this._inRecovery ? this._ssthresh : this.lossSsthresh(s);
   }
 
   /** RFC 6937 §3 on an ACK in SACK recovery: cwnd = pipe + sndcnt. */

@@ -297,6 +297,21 @@ test('RTO during fast recovery ends it', () => {
   assert.equal(t.cc.cwnd, 2000);
 });
 
+test('an RTO ending a fast recovery keeps its ssthresh, whatever inflation sent meanwhile (Linux tcp_enter_loss)', () => {
+  const t = new Sender();
+  t.send(10_000);
+  t.dup(); t.dup(); t.dup();
+  assert.deepEqual(t.w, [8000, 5000]);
+  for (let i = 0; i < 10; i++) {
+    t.dup();
+    t.send(1000); // inflation lets new data out past the holes
+  }
+  assert.equal(t.s.sndMax - t.s.sndUna, 20_000);
+  t.rto();
+  // Not FlightSize / 2 = 10000: one reduction for the window, as RFC 6582's recover intends.
+  assert.deepEqual(t.w, [1000, 5000]);
+});
+
 test('a new ACK resets the duplicate count', () => {
   const t = new Sender();
   t.send(10_000);
