@@ -326,12 +326,16 @@ export class SocketApi {
     checkData(data, sys);
     const dst = addr ? toInet(addr, sys) : null;
     const e = s.endpoint as Exclude<typeof s.endpoint, { kind: 'tcp' }>;
+    // A datagram looped back is delivered before the call returns (IpHost.beginSend).
+    this.t.ip.beginSend();
     try {
       // Datagrams go straight to the link: a UDP or raw send never waits for buffer space here.
       if (e.kind === 'udp') return this.t.udp.sendto(e.ep, data, dst);
       return this.t.raw.sendto(e.ep, data, dst ? dst.addr : null);
     } catch (err) {
       throw wrap(err, sys);
+    } finally {
+      this.t.ip.endSend();
     }
   }
 

@@ -125,10 +125,14 @@ export function streamSend(cx: StreamContext, s: OpenSocket, fd: number, sys: st
   if (s.closed || (flags & C.MSG_OOB) !== 0) return new StreamSend(cx, s, fd, sys, data, flags, 0).run();
   // Most sends fit at once: the first turn of StreamSend's loop, without the call object.
   let n: number;
+  const ip = cx.tcp.ip;
+  ip.beginSend();
   try {
     n = tcpSend(cx.tcp, tcpOf(s), data, 0, false);
   } catch (e) {
     return Promise.reject(wrap(e, sys));
+  } finally {
+    ip.endSend();
   }
   if (n === data.length) return resolvedCount(n);
   return new StreamSend(cx, s, fd, sys, data, flags, n > 0 ? n : 0).run();
@@ -162,11 +166,15 @@ class StreamSend extends RetryingCall<number> {
       // leaves the error (sk_err) for the next call, which reports it.
       if (this.sent > 0 && ep.pendingError) return this.sent;
       let n: number;
+      const ip = this.cx.tcp.ip;
+      ip.beginSend();
       try {
         n = tcpSend(this.cx.tcp, ep, data, this.sent, this.oob);
       } catch (e) {
         if (this.sent > 0) return this.sent;
         throw wrap(e, this.call);
+      } finally {
+        ip.endSend();
       }
       if (n > 0) this.sent += n;
       if (this.sent >= data.length) return this.sent;

@@ -162,6 +162,8 @@ export class IpHost {
     fragmentOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0,
   };
   private loopTimer = new Timer(() => this.drainLoopback(), true);
+  /** Application send calls in progress (beginSend/endSend): what they loop back waits for the outermost to end. */
+  private sendDepth = 0;
   /** ipInput()'s header, filled per datagram, and whether an input is using it. */
   private readonly rxHdr: Ipv4Repr = newIpv4Repr();
   private rxBusy = false;
@@ -528,12 +530,42 @@ export class IpHost {
     return this.linkGroup;
   }
 
-  /** Queues the datagram at buf[off] (to its end) for local delivery in a later timer tick. */
+  /**
+   * Queues the datagram at buf[off] (to its end) for local delivery in a later timer tick, or,
+   * looped back by an application's send call, when that call ends (endSend).
+   */
   private loopback(buf: Uint8Array, off: number): void {
     const i = this.loopTail++;
     this.loopFrames[i] = buf;
     this.loopOffsets[i] = off;
-    if (!this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+    if (this.sendDepth === 0 && !this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+  }
+
+  /**
+   * An application's send call begins (socket layer); endSend() ends it. What it loops back is
+   * delivered before the call returns, as on Linux: loopback_xmit hands the packet to netif_rx,
+   * and the NET_RX softirq processes it at the send path's local_bh_enable, before the system
+   * call returns, so the receiver is woken from within the sender's call.
+   */
+  beginSend(): void {
+    this.sendDepth++;
+  }
+
+  endSend(): void {
+    if (--this.sendDepth !== 0 || this.loopHead === this.loopTail) return;
+    // The timer tick would have come first among the timers due now only if none was due:
+    // then delivering now changes no order. Otherwise it takes its turn behind them.
+    if (this.loopTimer.armed || this.scheduler.nextDeadline() <= this.scheduler.now()) {
+      if (!this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+      return;
+    }
+    // What this input loops back in turn (an ACK) waits for a tick, as from the timer; so does
+    // the rest, should input throw.
+    try {
+      this.drainLoopback();
+    } finally {
+      if (this.loopHead !== this.loopTail && !this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+    }
   }
 
   /** Delivers what was queued before this tick; what input loops back meanwhile waits for the next. */

@@ -1,0 +1,75 @@
+/**
+ * What an application's send loops back is delivered before the call returns, as on Linux
+ * (loopback_xmit -> netif_rx, run by the NET_RX softirq at the send's local_bh_enable): the
+ * receiving socket is readable as soon as send() has been called, with no timer tick between
+ * (IpHost.beginSend / endSend). When other stack timers are already due at that instant, the
+ * loopback waits for its tick behind them, as before.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AF_INET, IPPROTO_TCP, MSG_DONTWAIT, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY } from '../../src/index.js';
+import { dec, enc, pair, rejectsErr } from './helpers.js';
+
+test('a TCP send over 127.0.0.1 has reached the peer socket when the call returns', async () => {
+  const { net, a } = pair();
+  await net.run(async () => {
+    const s = a.sockets;
+    const l = s.socket(AF_INET, SOCK_STREAM, 0);
+    s.bind(l, { address: '127.0.0.1', port: 7000 });
+    s.listen(l, 1);
+    const accepting = s.accept(l);
+    const c = s.socket(AF_INET, SOCK_STREAM, 0);
+    await s.connect(c, { address: '127.0.0.1', port: 7000 });
+    const [srv] = await accepting;
+    s.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, 1);
+    const t0 = net.now();
+    const sending = s.send(c, enc('ping'));
+    // The recv below tries at once, before any microtask or timer has run.
+    assert.equal(dec(await s.recv(srv, 100, MSG_DONTWAIT)), 'ping');
+    assert.equal(await sending, 4);
+    assert.equal(net.now(), t0);
+    // The reply comes back the same way, and the connection goes on as usual.
+    const replying = s.send(srv, enc('pong'));
+    assert.equal(dec(await s.recv(c, 100, MSG_DONTWAIT)), 'pong');
+    await replying;
+    await s.close(c);
+    assert.equal((await s.recv(srv, 100)).length, 0, 'EOF');
+    await s.close(srv);
+  });
+});
+
+test('a UDP datagram sent to 127.0.0.1 is queued at the receiving socket when sendto returns', async () => {
+  const { net, a } = pair();
+  await net.run(async () => {
+    const s = a.sockets;
+    const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
+    s.bind(fd, { address: '127.0.0.1', port: 5000 });
+    // A first datagram waits for its tick: the host's start-up frames (a gratuitous ARP) are due.
+    await s.sendto(fd, enc('first'), 0, { address: '127.0.0.1', port: 5000 });
+    assert.equal(dec(await s.recv(fd, 100)), 'first');
+    const sending = s.sendto(fd, enc('hello'), 0, { address: '127.0.0.1', port: 5000 });
+    assert.equal(dec(await s.recv(fd, 100, MSG_DONTWAIT)), 'hello');
+    assert.equal(await sending, 5);
+  });
+});
+
+test('with another stack timer already due, the loopback waits for its tick behind it', async () => {
+  const { net, a, b } = pair();
+  await net.run(async () => {
+    const rx = b.sockets.socket(AF_INET, SOCK_DGRAM, 0);
+    b.sockets.bind(rx, { address: '0.0.0.0', port: 6000 });
+    const self = a.sockets.socket(AF_INET, SOCK_DGRAM, 0);
+    a.sockets.bind(self, { address: '127.0.0.1', port: 5000 });
+    const out = a.sockets.socket(AF_INET, SOCK_DGRAM, 0);
+    // A frame (the ARP request for b first) on the segment: its delivery is due now.
+    void a.sockets.sendto(out, enc('to b'), 0, { address: '10.0.0.2', port: 6000 });
+    const sending = a.sockets.sendto(self, enc('to me'), 0, { address: '127.0.0.1', port: 5000 });
+    await rejectsErr(a.sockets.recv(self, 100, MSG_DONTWAIT), 'EAGAIN', 'recv');
+    await sending;
+    // Its tick comes at the same instant.
+    const t0 = net.now();
+    assert.equal(dec(await a.sockets.recv(self, 100)), 'to me');
+    assert.equal(dec(await b.sockets.recv(rx, 100)), 'to b');
+    assert.equal(net.now(), t0);
+  });
+});
