@@ -4,7 +4,7 @@
  * 404 for other paths, 405 for other methods. Requests on one connection are answered in order
  * (pipelining), bodies are read and discarded (Content-Length or chunked).
  */
-import { SOL_SOCKET, SO_RCVTIMEO } from '../socket/constants.js';
+import { SHUT_WR, SOL_SOCKET, SO_RCVTIMEO } from '../socket/constants.js';
 import { SocketError } from '../stack/errno.js';
 import { utf8Encode } from './utf8.js';
 import { ChunkedDiscarder, parseHead, type RequestHead } from './http-request.js';
@@ -13,6 +13,8 @@ import { READ_SIZE, type ServiceImpl } from './classic-services.js';
 
 /** An idle keep-alive connection (or a stalled request) is closed after this long. */
 export const HTTP_IDLE_MS = 30_000;
+/** How long a closing connection keeps reading what the client still sends (lingeringClose). */
+export const HTTP_LINGER_MS = 2_000;
 
 const REASONS: Record<number, string> = {
   100: 'Continue',
@@ -113,8 +115,38 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 const CONTINUE = utf8Encode('HTTP/1.1 100 Continue\r\n\r\n');
 
+/**
+ * RFC 9112 §9.6 tear-down: we close, but the client may still be sending (the rest of a
+ * request we refused, pipelined requests). Closing with unread bytes makes TCP reset the
+ * connection (RFC 9293 §3.10.4; Linux tcp_close), and a reset can reach the client before it
+ * has read our response, which it then loses. So: half-close, then read and discard until the
+ * client's FIN, for at most HTTP_LINGER_MS (Apache's and nginx's lingering close).
+ */
+async function lingeringClose(c: ServiceConn): Promise<void> {
+  c.api.setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: HTTP_LINGER_MS / 1000, tv_usec: 0 });
+  try {
+    c.api.shutdown(c.fd, SHUT_WR);
+    while ((await c.recv(READ_SIZE)).length > 0);
+  } catch {
+    // Timed out, reset or already gone: the connection is closed either way.
+  }
+}
+
 /** One connection: requests answered one after another until close, EOF or a bad request. */
 async function serveHttp(c: ServiceConn): Promise<string | null> {
+  const r = await serveRequests(c);
+  if (r === CLOSING) {
+    await lingeringClose(c);
+    return null;
+  }
+  return r;
+}
+
+/** serveRequests() answered with Connection: close. */
+const CLOSING = 'closing';
+
+/** Requests answered one after another until close (CLOSING), EOF (null) or an idle timeout. */
+async function serveRequests(c: ServiceConn): Promise<string | null> {
   const { api, fd, cx } = c;
   api.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: HTTP_IDLE_MS / 1000, tv_usec: 0 });
   let buf: Uint8Array = new Uint8Array(0);
@@ -144,7 +176,7 @@ async function serveHttp(c: ServiceConn): Promise<string | null> {
       }
       if (r.kind === 'error') {
         await answer(text(r.status), null, true); // the stream is out of sync: close (RFC 9112 §9.6)
-        return null;
+        return CLOSING;
       }
       const head = r.head;
       buf = buf.subarray(r.consumed);
@@ -155,7 +187,7 @@ async function serveHttp(c: ServiceConn): Promise<string | null> {
         // rather than read a body the client may not send.
         if (!allowed) {
           await answer(route(head, c, cx.now(), nth), head, true);
-          return null;
+          return CLOSING;
         }
         await c.sendAll(CONTINUE);
       }
@@ -175,7 +207,7 @@ async function serveHttp(c: ServiceConn): Promise<string | null> {
           const used = body.feed(buf, 0);
           if (typeof used === 'string') {
             await answer(text(400), head, true);
-            return null;
+            return CLOSING;
           }
           buf = buf.subarray(used);
           if (body.done) break;
@@ -183,7 +215,7 @@ async function serveHttp(c: ServiceConn): Promise<string | null> {
         }
       }
       await answer(route(head, c, cx.now(), nth), head, !head.keepAlive);
-      if (!head.keepAlive) return null;
+      if (!head.keepAlive) return CLOSING;
     }
   } catch (e) {
     // SO_RCVTIMEO ran out: an idle keep-alive connection, or a stalled request.

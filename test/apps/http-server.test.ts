@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Network, AF_INET, SOCK_STREAM, type Host, type SocketApi } from '../../src/index.js';
 import { startService, type RunningService } from '../../src/apps/services.js';
 import { parseHead, ChunkedDiscarder, MAX_HEAD } from '../../src/apps/http-request.js';
-import { httpDate, HTTP_IDLE_MS } from '../../src/apps/http-server.js';
+import { httpDate, HTTP_IDLE_MS, HTTP_LINGER_MS } from '../../src/apps/http-server.js';
 import { sendAll } from '../../src/apps/tcp-echo.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -348,6 +348,25 @@ test('an idle keep-alive connection is closed after HTTP_IDLE_MS', async () => {
     assert.ok(net.now() - t0 >= HTTP_IDLE_MS);
     await net.sleep(1);
     assert.ok(lines.some((l) => l.endsWith('(idle timeout)')), lines.join('\n'));
+    await c.close();
+  });
+});
+
+test('closing, the server half-closes and reads what the client still sends (lingering close, RFC 9112 §9.6), for HTTP_LINGER_MS at most', async () => {
+  await withServer(async (a, _srv, _lines, net) => {
+    const server = net.hosts.get('b')!.sockets;
+    // A refused head followed by more bytes: they must not turn the close into a reset that
+    // could destroy the response (the client reads all of it, then EOF, never ECONNRESET).
+    const c = await Client.open(a.sockets);
+    await c.send(GET('/', `X-Big: ${'b'.repeat(9000)}\r\n`) + 'more bytes after the head');
+    assert.equal((await c.response()).status, 431);
+    assert.ok(await c.atEof(), 'EOF: the server half-closed');
+    await c.send('still talking'); // read and discarded by the lingering server
+    // The client never closes: the server gives up after HTTP_LINGER_MS.
+    const t0 = net.now();
+    assert.equal(server.openSockets().length, 2, 'the listener and the lingering connection');
+    while (server.openSockets().length > 1) await net.sleep(100);
+    assert.ok(net.now() - t0 >= HTTP_LINGER_MS - 100 && net.now() - t0 <= HTTP_LINGER_MS + 100, `closed after ${net.now() - t0} ms`);
     await c.close();
   });
 });
