@@ -118,17 +118,24 @@ const CONTINUE = utf8Encode('HTTP/1.1 100 Continue\r\n\r\n');
 /**
  * RFC 9112 §9.6 tear-down: we close, but the client may still be sending (the rest of a
  * request we refused, pipelined requests). Closing with unread bytes makes TCP reset the
- * connection (RFC 9293 §3.10.4; Linux tcp_close), and a reset can reach the client before it
+ * connection (RFC 1122 §4.2.2.13; Linux tcp_close), and a reset can reach the client before it
  * has read our response, which it then loses. So: half-close, then read and discard until the
- * client's FIN, for at most HTTP_LINGER_MS (Apache's and nginx's lingering close).
+ * client's FIN, for HTTP_LINGER_MS in all (Apache's and nginx's lingering close; a client
+ * trickling bytes does not extend it).
  */
 async function lingeringClose(c: ServiceConn): Promise<void> {
-  c.api.setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: HTTP_LINGER_MS / 1000, tv_usec: 0 });
+  const end = c.api.now() + HTTP_LINGER_MS;
   try {
     c.api.shutdown(c.fd, SHUT_WR);
-    while ((await c.recv(READ_SIZE)).length > 0);
-  } catch {
-    // Timed out, reset or already gone: the connection is closed either way.
+    for (let left = HTTP_LINGER_MS; left > 0; left = end - c.api.now()) {
+      // SO_RCVTIMEO bounds one recv: each gets what is left of the total.
+      const ms = Math.ceil(left);
+      c.api.setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, { tv_sec: Math.floor(ms / 1000), tv_usec: (ms % 1000) * 1000 });
+      if ((await c.recv(READ_SIZE)).length === 0) break;
+    }
+  } catch (e) {
+    // Timed out, reset or already gone: the connection is closed either way. Anything else is a bug.
+    if (!(e instanceof SocketError)) throw e;
   }
 }
 

@@ -161,9 +161,15 @@ export class IpHost {
     headerLength: IPV4_HEADER_LEN, tos: 0, totalLength: 0, id: 0, dontFragment: false, moreFragments: false,
     fragmentOffset: 0, ttl: 0, protocol: 0, src: 0, dst: 0,
   };
-  private loopTimer = new Timer(() => this.drainLoopback(), true);
+  private loopTimer = new Timer(() => this.loopTick(), true);
   /** Application send calls in progress (beginSend/endSend): what they loop back waits for the outermost to end. */
   private sendDepth = 0;
+  /**
+   * What loopback input threw inside a send call (a stack bug): rethrown from the next tick,
+   * where a stack error has always surfaced (net.run rejects with it), not from the send call,
+   * whose bytes were queued.
+   */
+  private loopFailure: { error: unknown } | null = null;
   /** ipInput()'s header, filled per datagram, and whether an input is using it. */
   private readonly rxHdr: Ipv4Repr = newIpv4Repr();
   private rxBusy = false;
@@ -545,7 +551,10 @@ export class IpHost {
    * An application's send call begins (socket layer); endSend() ends it. What it loops back is
    * delivered before the call returns, as on Linux: loopback_xmit hands the packet to netif_rx,
    * and the NET_RX softirq processes it at the send path's local_bh_enable, before the system
-   * call returns, so the receiver is woken from within the sender's call.
+   * call returns, so the receiver is woken from within the sender's call. (Linux also takes the
+   * receiver's ACK before the call returns, through the socket backlog at release_sock; here
+   * it waits for a tick of its own. Under the real clock, "due" timers are common, and then
+   * the datagrams take their tick too.)
    */
   beginSend(): void {
     this.sendDepth++;
@@ -563,9 +572,19 @@ export class IpHost {
     // the rest, should input throw.
     try {
       this.drainLoopback();
-    } finally {
-      if (this.loopHead !== this.loopTail && !this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+    } catch (error) {
+      this.loopFailure ??= { error };
     }
+    if ((this.loopHead !== this.loopTail || this.loopFailure !== null) && !this.loopTimer.armed) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+  }
+
+  /** The loopback timer: a failure left by endSend first (the rest on a tick of its own), then delivery. */
+  private loopTick(): void {
+    const f = this.loopFailure;
+    if (f === null) return this.drainLoopback();
+    this.loopFailure = null;
+    if (this.loopHead !== this.loopTail) this.scheduler.arm(this.loopTimer, this.scheduler.now());
+    throw f.error;
   }
 
   /** Delivers what was queued before this tick; what input loops back meanwhile waits for the next. */

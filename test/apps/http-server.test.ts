@@ -352,7 +352,7 @@ test('an idle keep-alive connection is closed after HTTP_IDLE_MS', async () => {
   });
 });
 
-test('closing, the server half-closes and reads what the client still sends (lingering close, RFC 9112 §9.6), for HTTP_LINGER_MS at most', async () => {
+test('closing, the server half-closes and reads what the client still sends (lingering close, RFC 9112 §9.6), for HTTP_LINGER_MS in all', async () => {
   await withServer(async (a, _srv, _lines, net) => {
     const server = net.hosts.get('b')!.sockets;
     // A refused head followed by more bytes: they must not turn the close into a reset that
@@ -360,13 +360,17 @@ test('closing, the server half-closes and reads what the client still sends (lin
     const c = await Client.open(a.sockets);
     await c.send(GET('/', `X-Big: ${'b'.repeat(9000)}\r\n`) + 'more bytes after the head');
     assert.equal((await c.response()).status, 431);
-    assert.ok(await c.atEof(), 'EOF: the server half-closed');
-    await c.send('still talking'); // read and discarded by the lingering server
-    // The client never closes: the server gives up after HTTP_LINGER_MS.
     const t0 = net.now();
+    assert.ok(await c.atEof(), 'EOF: the server half-closed');
     assert.equal(server.openSockets().length, 2, 'the listener and the lingering connection');
-    while (server.openSockets().length > 1) await net.sleep(100);
-    assert.ok(net.now() - t0 >= HTTP_LINGER_MS - 100 && net.now() - t0 <= HTTP_LINGER_MS + 100, `closed after ${net.now() - t0} ms`);
+    // The client never closes and keeps trickling bytes, read and discarded: the server gives
+    // up HTTP_LINGER_MS after it half-closed, however often they come.
+    while (server.openSockets().length > 1) {
+      await c.send('x').catch(() => {}); // EPIPE / ECONNRESET once the server is gone
+      await net.sleep(300);
+    }
+    const lingered = net.now() - t0;
+    assert.ok(lingered >= HTTP_LINGER_MS && lingered <= HTTP_LINGER_MS + 300, `closed after ${lingered} ms`);
     await c.close();
   });
 });

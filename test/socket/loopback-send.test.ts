@@ -73,3 +73,29 @@ test('with another stack timer already due, the loopback waits for its tick behi
     assert.equal(net.now(), t0);
   });
 });
+
+test('should input throw on the way (a stack bug), the send call still succeeds and net.run rejects with the error', async () => {
+  const { net, a } = pair();
+  const ip = a.ip as unknown as { ipInput: (...args: unknown[]) => unknown };
+  let sent = -1;
+  await assert.rejects(
+    net.run(async () => {
+      const s = a.sockets;
+      const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
+      s.bind(fd, { address: '127.0.0.1', port: 5000 });
+      await s.sendto(fd, enc('first'), 0, { address: '127.0.0.1', port: 5000 });
+      assert.equal(dec(await s.recv(fd, 100)), 'first');
+      const real = ip.ipInput;
+      ip.ipInput = () => {
+        ip.ipInput = real;
+        throw new Error('input bug');
+      };
+      // The datagram meets the bug: sendto still reports its bytes, and the error reaches
+      // net.run from the next tick, as it would have from the timer.
+      sent = await s.sendto(fd, enc('lost'), 0, { address: '127.0.0.1', port: 5000 });
+      await s.recv(fd, 100);
+    }),
+    /input bug/,
+  );
+  assert.equal(sent, 4);
+});

@@ -192,6 +192,10 @@ export class Cubic extends LossBasedControl {
     return ssthresh;
   }
 
+  protected override rateLimitedSlowStart(): void {
+    if (this.hystart !== null) this.hystart.interrupt();
+  }
+
   /** HyStart++ (RFC 9406 §4.2) for the initial slow start, else RFC 5681 slow start. */
   protected override slowStart(acked: number, s: CcSample): number {
     const hs = this.useHystart ? (this.hystart ??= new HyStart()) : null;

@@ -65,6 +65,16 @@ export class HyStart {
   }
 
   /**
+   * The sender went rate-limited (LossBasedControl.cwndUsed): the round in progress is given
+   * up, and the next ACK that grows cwnd starts a new one. Otherwise windowEnd would go stale
+   * while no ACK reaches beginAck, and after 2^31 bytes sit on the wrong side of SND.UNA:
+   * no round would ever end again.
+   */
+  interrupt(): void {
+    this.started = false;
+  }
+
+  /**
    * Round accounting at an ACK, before the growth it allows (§4.2: "at the start of each
    * round"). Returns the phase in which this ACK grows cwnd; HS_DONE means CSS is over.
    */

@@ -327,12 +327,18 @@ export abstract class LossBasedControl implements CongestionControl {
     if (this._cwnd < this._ssthresh) {
       // Rate-limited (the application, or the peer's window, sent less than half of cwnd
       // all round trip): slow start would grow a window nothing tests.
-      if (!used) return;
+      if (!used) {
+        this.rateLimitedSlowStart();
+        return;
+      }
       acked = this.slowStart(acked, s);
       if (acked === 0) return;
     }
     this.congestionAvoidance(acked, s);
   }
+
+  /** An ACK in slow start that grows nothing (cwndUsed is false); CUBIC's HyStart++ hears of it. */
+  protected rateLimitedSlowStart(): void {}
 
   /**
    * Whether the sender used its cwnd lately, as draft-ietf-ccwg-ratelimited-increase (updating

@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CongestionControl } from '../../../src/tcp/congestion/congestion-control.js';
+import { TCP_INFINITE_SSTHRESH, type CongestionControl } from '../../../src/tcp/congestion/congestion-control.js';
 import { Cubic } from '../../../src/tcp/congestion/cubic.js';
+import { switchCongestionControl } from '../../../src/tcp/congestion/registry.js';
 import { NewReno } from '../../../src/tcp/congestion/newreno.js';
 import { TcpState } from '../../../src/tcp/state.js';
 import { CcDriver } from './driver.js';
@@ -64,9 +65,9 @@ for (const [name, make] of algorithms) {
   });
 }
 
-test('reno: congestion avoidance does not grow cwnd while rate-limited either', () => {
+for (const start of [1000, 0xffff_f000]) test(`reno: congestion avoidance does not grow cwnd while rate-limited either (sequence numbers from ${start})`, () => {
   const cc = new NewReno(SMSS);
-  const d = new CcDriver(cc, SMSS);
+  const d = new CcDriver(cc, SMSS, start);
   // Leave slow start: a timeout sets ssthresh, then slow start to it.
   d.appSegments = Infinity;
   d.round(10);
@@ -106,4 +107,32 @@ test('a request/response connection keeps its initial window; a bulk transfer af
     await a.sockets.close(c);
     await b.sockets.close(s);
   });
+});
+
+test('cubic: HyStart++ still ends slow start after 2^31 bytes of rate-limited round trips (no stale round)', () => {
+  const smss = 60_000;
+  const cc = new Cubic(smss);
+  const d = new CcDriver(cc, smss);
+  appRound(d, 10); // a used round: HyStart++ starts counting rounds
+  // Past 2^31 bytes of one-segment round trips: no growth, and HyStart++'s round is given up.
+  for (let i = 0; i < Math.ceil(2 ** 31 / smss) + 10; i++) appRound(d, 1);
+  assert.equal(d.w, 20);
+  // Now a bulk transfer whose RTT rises round after round (a queue filling): HyStart++ leaves
+  // slow start (CSS, then congestion avoidance with ssthresh = cwnd) instead of growing on.
+  d.appSegments = Infinity;
+  for (let r = 0; r < 12 && cc.ssthresh === TCP_INFINITE_SSTHRESH; r++) d.round(20 + r * 5);
+  assert.notEqual(cc.ssthresh, TCP_INFINITE_SSTHRESH, `slow start ended (cwnd ${d.w} segments)`);
+});
+
+test('switching the algorithm mid-round (TCP_CONGESTION) keeps what the round has used', () => {
+  const d = new CcDriver(new NewReno(SMSS), SMSS);
+  d.appSegments = 10;
+  d.fill();
+  d.advance(10);
+  d.ack(5); // cwnd 15
+  (d as { cc: CongestionControl }).cc = switchCongestionControl(d.cc, 'cubic')!;
+  assert.equal(d.cc.name, 'cubic');
+  // The rest of the round: the flight is down to 5, but the round had 10 out.
+  for (let i = 0; i < 5; i++) d.ack(1);
+  assert.equal(d.w, 20);
 });
