@@ -7,20 +7,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AF_INET, IPPROTO_TCP, MSG_DONTWAIT, SOCK_DGRAM, SOCK_STREAM, TCP_NODELAY } from '../../src/index.js';
+import { AF_INET, IPPROTO_TCP, MSG_DONTWAIT, SOCK_DGRAM, TCP_NODELAY, type SocketApi } from '../../src/index.js';
 import { dec, enc, pair, rejectsErr } from './helpers.js';
+import { connectPair } from '../tcp/helpers.js';
+
+/** The UDP address the tests below send to themselves. */
+const SELF = { address: '127.0.0.1', port: 5000 };
+
+/**
+ * A UDP socket bound to SELF, after one datagram to itself has come back: it waits for its
+ * tick, as the host's start-up frames (a gratuitous ARP) are due, and they are gone after it.
+ */
+async function settledSelfSocket(s: SocketApi): Promise<number> {
+  const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
+  s.bind(fd, SELF);
+  await s.sendto(fd, enc('first'), 0, SELF);
+  assert.equal(dec(await s.recv(fd, 100)), 'first');
+  return fd;
+}
 
 test('a TCP send over 127.0.0.1 has reached the peer socket when the call returns', async () => {
   const { net, a } = pair();
   await net.run(async () => {
     const s = a.sockets;
-    const l = s.socket(AF_INET, SOCK_STREAM, 0);
-    s.bind(l, { address: '127.0.0.1', port: 7000 });
-    s.listen(l, 1);
-    const accepting = s.accept(l);
-    const c = s.socket(AF_INET, SOCK_STREAM, 0);
-    await s.connect(c, { address: '127.0.0.1', port: 7000 });
-    const [srv] = await accepting;
+    const { c, s: srv } = await connectPair(s, s, '127.0.0.1', 7000);
     s.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, 1);
     const t0 = net.now();
     const sending = s.send(c, enc('ping'));
@@ -42,12 +52,8 @@ test('a UDP datagram sent to 127.0.0.1 is queued at the receiving socket when se
   const { net, a } = pair();
   await net.run(async () => {
     const s = a.sockets;
-    const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
-    s.bind(fd, { address: '127.0.0.1', port: 5000 });
-    // A first datagram waits for its tick: the host's start-up frames (a gratuitous ARP) are due.
-    await s.sendto(fd, enc('first'), 0, { address: '127.0.0.1', port: 5000 });
-    assert.equal(dec(await s.recv(fd, 100)), 'first');
-    const sending = s.sendto(fd, enc('hello'), 0, { address: '127.0.0.1', port: 5000 });
+    const fd = await settledSelfSocket(s);
+    const sending = s.sendto(fd, enc('hello'), 0, SELF);
     assert.equal(dec(await s.recv(fd, 100, MSG_DONTWAIT)), 'hello');
     assert.equal(await sending, 5);
   });
@@ -59,11 +65,11 @@ test('with another stack timer already due, the loopback waits for its tick behi
     const rx = b.sockets.socket(AF_INET, SOCK_DGRAM, 0);
     b.sockets.bind(rx, { address: '0.0.0.0', port: 6000 });
     const self = a.sockets.socket(AF_INET, SOCK_DGRAM, 0);
-    a.sockets.bind(self, { address: '127.0.0.1', port: 5000 });
+    a.sockets.bind(self, SELF);
     const out = a.sockets.socket(AF_INET, SOCK_DGRAM, 0);
     // A frame (the ARP request for b first) on the segment: its delivery is due now.
     void a.sockets.sendto(out, enc('to b'), 0, { address: '10.0.0.2', port: 6000 });
-    const sending = a.sockets.sendto(self, enc('to me'), 0, { address: '127.0.0.1', port: 5000 });
+    const sending = a.sockets.sendto(self, enc('to me'), 0, SELF);
     await rejectsErr(a.sockets.recv(self, 100, MSG_DONTWAIT), 'EAGAIN', 'recv');
     await sending;
     // Its tick comes at the same instant.
@@ -81,10 +87,7 @@ test('should input throw on the way (a stack bug), the send call still succeeds 
   await assert.rejects(
     net.run(async () => {
       const s = a.sockets;
-      const fd = s.socket(AF_INET, SOCK_DGRAM, 0);
-      s.bind(fd, { address: '127.0.0.1', port: 5000 });
-      await s.sendto(fd, enc('first'), 0, { address: '127.0.0.1', port: 5000 });
-      assert.equal(dec(await s.recv(fd, 100)), 'first');
+      const fd = await settledSelfSocket(s);
       const real = ip.ipInput;
       ip.ipInput = () => {
         ip.ipInput = real;
@@ -92,7 +95,7 @@ test('should input throw on the way (a stack bug), the send call still succeeds 
       };
       // The datagram meets the bug: sendto still reports its bytes, and the error reaches
       // net.run from the next tick, as it would have from the timer.
-      sent = await s.sendto(fd, enc('lost'), 0, { address: '127.0.0.1', port: 5000 });
+      sent = await s.sendto(fd, enc('lost'), 0, SELF);
       await s.recv(fd, 100);
     }),
     /input bug/,
